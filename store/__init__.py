@@ -1,0 +1,1 @@
+"""The only package that touches SQLite: schema and migrations, writes, queries, views, FTS."""
