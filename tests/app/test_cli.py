@@ -1,0 +1,78 @@
+"""The command line as a user types it: help everywhere, tag, query, export, global options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from thesiswatch.cli import cli
+
+
+def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, cmd in group.commands.items():
+        found.append((*prefix, name))
+        if isinstance(cmd, click.Group):
+            found.extend(all_commands(cmd, (*prefix, name)))
+    return found
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("THESISWATCH_CONFIG", raising=False)
+    monkeypatch.delenv("THESISWATCH_DB", raising=False)
+    return CliRunner()
+
+
+def test_the_contract_commands_exist() -> None:
+    names = {" ".join(c) for c in all_commands(cli)}
+    assert names >= {
+        "tui", "daemon", "demo", "tag", "export", "query", "prune", "alerts",
+        "sources", "sources list", "sources check", "sources import-opml", "sources export-opml",
+        "rules", "rules test",
+    }
+
+
+@pytest.mark.parametrize("command", all_commands(cli))
+def test_every_command_has_help(runner: CliRunner, command: tuple[str, ...]) -> None:
+    result = runner.invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    assert len(result.output.splitlines()) > 3
+
+
+def test_tag_prints_the_contract_shape(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["tag"], input='{"title": "英伟达股价大跌17%", "id": "x1", "extra": 5}\n')
+    assert result.exit_code == 0, result.output
+    item = json.loads(result.stdout.strip())
+    assert item["id"] == "x1" and item["extra"] == 5
+    assert item["lang"] == "zh"
+    assert item["tickers"] == ["NVDA.US"]
+    assert item["sentiment"]["label"] == "neg"
+    assert -1 <= item["sentiment"]["score"] < 0
+    assert isinstance(item["theses"], dict)
+
+
+def test_tag_reports_bad_lines_and_keeps_going(runner: CliRunner) -> None:
+    stdin = '{"title": "TSMC lifts capex"}\nnot json\n{"summary": "no title"}\n{"title": "AMD beats estimates"}\n'
+    result = runner.invoke(cli, ["tag"], input=stdin)
+    assert result.exit_code == 1
+    out = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [o["title"] for o in out] == ["TSMC lifts capex", "AMD beats estimates"]
+    assert "stdin line 2: not valid JSON" in result.stderr
+    assert 'stdin line 3: needs a "title"' in result.stderr
+
+
+def test_global_options_work_before_and_after_the_command(runner: CliRunner, tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.toml")
+    before = runner.invoke(cli, ["--config", missing, "tag"], input='{"title": "x"}\n')
+    after = runner.invoke(cli, ["tag", "--config", missing], input='{"title": "x"}\n')
+    for result in (before, after):
+        assert result.exit_code == 1
+        assert "config file not found" in result.stderr

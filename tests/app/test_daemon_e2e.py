@@ -1,0 +1,160 @@
+"""End to end: the daemon polls fixture feeds served on 127.0.0.1, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FixtureServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(args: list[str], tmp_path: Path, *, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "thesiswatch", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        cwd=ROOT,
+        env=isolated_env(tmp_path),
+        timeout=300,
+    )
+
+
+def isolated_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THESISWATCH_")}
+    env.update(
+        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
+        XDG_DATA_HOME=str(tmp_path / "xdg-data"),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def write_config(tmp_path: Path, server: FixtureServer) -> Path:
+    cfg = tmp_path / "my.toml"
+    cfg.write_text(
+        f"""
+[[sources]]
+name = "Fixture Wire"
+url = "{server.url('wire_en.xml')}"
+interval = 60
+lang = "en"
+
+[[sources]]
+name = "Fixture Kuaixun"
+url = "{server.url('kuaixun_zh.xml')}"
+interval = 60
+
+[[sources]]
+name = "Fixture Challenge Page"
+url = "{server.url('not_a_feed.html')}"
+
+[[sources]]
+name = "Fixture Dead Host"
+url = "http://127.0.0.1:9/feed.xml"
+""",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def db_rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_daemon_once_stores_tags_alerts_and_is_idempotent(tmp_path: Path, feed_server: FixtureServer) -> None:
+    cfg = write_config(tmp_path, feed_server)
+    db = tmp_path / "my.db"
+    alerts = tmp_path / "alerts.jsonl"
+    args = ["--config", str(cfg), "--db", str(db), "daemon", "--once", "--alerts-jsonl", str(alerts)]
+
+    first = run_cli(args, tmp_path)
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert any(line.startswith("ok") and "Fixture Wire" in line and "4 new" in line for line in lines)
+    assert any(line.startswith("ok") and "Fixture Kuaixun" in line and "3 new" in line for line in lines)
+    failed = [line for line in lines if line.startswith("failed")]
+    assert any("Fixture Challenge Page" in line and "HTML" in line for line in failed)
+    assert any("Fixture Dead Host" in line for line in failed)
+    assert "Traceback" not in first.stderr
+
+    assert db_rows(db, "select count(*) from items") == [(7,)]
+    titles = dict(db_rows(db, "select id, title from items"))
+    plunge = next(i for i, t in titles.items() if t.startswith("Nvidia shares plunge"))
+    porridge = next(i for i, t in titles.items() if t.startswith("小米粥"))
+    assert ("NVDA.US",) in db_rows(db, f"select ticker from item_tickers where item_id = '{plunge}'")
+    assert db_rows(db, f"select ticker from item_tickers where item_id = '{porridge}'") == []
+    labels = dict(db_rows(db, "select item_id, label from sentiments"))
+    assert labels[plunge] == "neg"
+
+    alert_lines = [json.loads(x) for x in alerts.read_text(encoding="utf-8").splitlines()]
+    assert alert_lines, "the Nvidia plunge must raise an alert"
+    assert set(alert_lines[0]) >= {"id", "created", "rule", "severity", "title", "message", "url", "tickers", "thesis", "stance", "item_ids"}
+    assert any("NVDA.US" in a["tickers"] for a in alert_lines)
+    stored_alerts = db_rows(db, "select count(*) from alerts")[0][0]
+    assert stored_alerts == len(alert_lines)
+
+    second = run_cli(args, tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert db_rows(db, "select count(*) from items") == [(7,)]
+    assert db_rows(db, "select count(*) from alerts")[0][0] == stored_alerts
+    assert len(alerts.read_text(encoding="utf-8").splitlines()) == len(alert_lines)
+    assert any("not modified" in line and "Fixture Wire" in line for line in second.stdout.splitlines())
+
+
+def test_daemon_runs_until_sigterm_and_holds_a_lock(tmp_path: Path, feed_server: FixtureServer) -> None:
+    cfg = write_config(tmp_path, feed_server)
+    db = tmp_path / "forever.db"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "thesiswatch", "--config", str(cfg), "--db", str(db), "daemon"],
+        cwd=ROOT,
+        env=isolated_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):  # bounded wait for the first cycle, not a timing assertion
+            if db.exists() and db_rows(db, "select count(*) from sqlite_master where name = 'items'")[0][0]:
+                if db_rows(db, "select count(*) from items")[0][0] == 7:
+                    break
+            time.sleep(0.1)
+        second = run_cli(["--config", str(cfg), "--db", str(db), "daemon", "--once"], tmp_path)
+        assert second.returncode == 1
+        assert "another daemon" in second.stderr and "Traceback" not in second.stderr
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "daemon.stop" in err
+    assert db_rows(db, "select count(*) from items") == [(7,)]
+    assert db_rows(db, "pragma integrity_check") == [("ok",)]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--config", "/nonexistent/x.toml", "daemon", "--once"], "config file not found"),
+        (["--db", "/proc/forbidden/x.db", "daemon", "--once"], "x.db"),
+        (["query", "select 1", "--db", "/nonexistent/none.db"], "no database yet"),
+    ],
+)
+def test_user_mistakes_give_one_line_and_no_traceback(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run_cli(args, tmp_path)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,61 @@
+"""Starting the TUI: own-poll mode, attach mode (``--no-poll``), and the demo.
+
+If a daemon already holds the database's lock, the TUI attaches read-only instead of polling
+a second time into the same file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from thesiswatch.errors import ThesiswatchError
+
+if TYPE_CHECKING:
+    from thesiswatch.cli import Context
+
+
+def run_tui(ctx: Context, *, no_poll: bool, demo: bool) -> None:
+    settings = ctx.settings()
+    watchlist = ctx.load_watchlist()
+    from store import Store
+    from thesiswatch.daemon import daemon_lock
+
+    with contextlib.ExitStack() as stack:
+        db_path = settings.db_path
+        if demo and ctx.db is None:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="thesiswatch-demo-"))
+            db_path = Path(tmp) / "demo.db"
+        pipeline = None
+        attached_reason = None
+        if no_poll:
+            if not db_path.exists():
+                raise ThesiswatchError(f"{db_path}: no database to attach to (start `thesiswatch daemon` first)")
+            store = stack.enter_context(Store.open(db_path, readonly=True))
+            attached_reason = "attached (--no-poll)"
+        else:
+            try:
+                stack.enter_context(daemon_lock(db_path))
+            except ThesiswatchError:
+                if not db_path.exists():
+                    raise
+                store = stack.enter_context(Store.open(db_path, readonly=True))
+                attached_reason = "attached to the running daemon"
+            else:
+                store = stack.enter_context(Store.open(db_path))
+                from thesiswatch.runtime import build_pipeline
+
+                sources = None
+                if demo:
+                    from thesiswatch.demo import DemoServer
+
+                    sources = stack.enter_context(DemoServer()).sources()
+                pipeline = build_pipeline(settings, store, watchlist, sources=sources)
+        from tui.app import make_app
+
+        app = make_app(settings, store=store, watchlist=watchlist, pipeline=pipeline)
+        if attached_reason:
+            app.sub_title = attached_reason
+        app.run()

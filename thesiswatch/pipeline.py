@@ -1,0 +1,303 @@
+"""The one core pipeline behind both front ends (the daemon and the TUI's poller).
+
+fetch (feeds.fetch) -> tag (signals.tagger, off the event loop) -> cluster -> store ->
+rules (signals.rules) -> store alerts -> sinks.
+
+Each source is processed as soon as its response arrives, so one slow source never delays
+another source's alerts. Store writes happen on the event loop's thread (they are short,
+batched transactions); tagging, which may load snownlp and is CPU-bound, runs in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from feeds.fetch import Fetcher
+from feeds.models import FetchOutcome, FetchState, Item, Source
+from signals.cluster import StoryClusterer
+from signals.models import Alert, Tags
+from signals.rules import History, NewItem, RuleSettings, evaluate
+from signals.tagger import Tagger
+from store import Store
+from thesiswatch.sinks import Dispatcher
+
+log = logging.getLogger("thesiswatch.pipeline")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceReport:
+    """What one poll of one source did, for the one-line summary."""
+
+    source: Source
+    status: str  # ok | not_modified | failed
+    new_items: int = 0
+    updated_items: int = 0
+    seen_items: int = 0
+    http_status: int | None = None
+    error: str | None = None
+    latency: float = 0.0
+
+    def line(self) -> str:
+        name = self.source.name
+        if self.status == "failed":
+            return f"failed        {name}: {self.error}"
+        if self.status == "not_modified":
+            return f"not modified  {name}"
+        return (
+            f"ok            {name}: {self.new_items} new, {self.updated_items} updated, "
+            f"{self.seen_items} seen ({self.latency:.2f} s)"
+        )
+
+
+@dataclass(kw_only=True)
+class CycleReport:
+    """What one poll cycle did."""
+
+    started: datetime
+    finished: datetime | None = None
+    sources: list[SourceReport] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def new_items(self) -> int:
+        return sum(s.new_items for s in self.sources)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for s in self.sources if s.status == "failed")
+
+
+class Pipeline:
+    """Poll sources, tag, store, alert. Inject every dependency (tests pass fakes/loopback)."""
+
+    def __init__(
+        self,
+        *,
+        sources: Sequence[Source],
+        store: Store,
+        fetcher: Fetcher,
+        tagger: Tagger,
+        dispatcher: Dispatcher | None = None,
+        rule_settings: RuleSettings | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        on_cycle: Callable[[CycleReport], None] | None = None,
+    ) -> None:
+        self.sources = list(sources)
+        self.store = store
+        self.fetcher = fetcher
+        self.tagger = tagger
+        self.dispatcher = dispatcher
+        self.rule_settings = rule_settings or RuleSettings()
+        self.clock = clock
+        self.on_cycle = on_cycle
+        self.clusterer = StoryClusterer()
+        self._wake = asyncio.Event()
+        self._wake_ids: set[str] | None = None
+        self._write_lock = asyncio.Lock()
+        self.polling = False
+        store.sync_sources(self.sources)
+        self._load_recent_stories()
+
+    # -- public API ---------------------------------------------------------------------
+
+    def wake(self, source_ids: Sequence[str] | None = None) -> None:
+        """Poll now: every source (None) or the given ones, without waiting for their time."""
+        if source_ids is None:
+            self._wake_ids = None
+        else:
+            self._wake_ids = (self._wake_ids or set()) | set(source_ids)
+        self._wake.set()
+
+    def replace_sources(self, sources: Sequence[Source]) -> None:
+        """Swap the source list (config reload); health history is kept by source id."""
+        self.sources = list(sources)
+        self.store.sync_sources(self.sources)
+        self.wake()
+
+    async def poll_once(
+        self, *, only: set[str] | None = None, stop: asyncio.Event | None = None
+    ) -> CycleReport:
+        """Poll every source (or those in ``only``) once, concurrently; return the report."""
+        report = CycleReport(started=self.clock())
+        states = self.store.fetch_states()
+        chosen = [s for s in self.sources if only is None or s.id in only]
+        self.polling = True
+        try:
+            tasks = [
+                asyncio.create_task(self.fetcher.fetch(self._effective(s, states), states.get(s.id)))
+                for s in chosen
+            ]
+            by_task = dict(zip(tasks, chosen, strict=True))
+            pending: set[asyncio.Task[FetchOutcome]] = set(tasks)
+            stop_task = asyncio.create_task(stop.wait()) if stop is not None else None
+            try:
+                while pending:
+                    waitset: set[asyncio.Future[object]] = set(pending)  # type: ignore[arg-type]
+                    if stop_task is not None:
+                        waitset.add(stop_task)  # type: ignore[arg-type]
+                    done, _ = await asyncio.wait(waitset, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        if task is stop_task:
+                            continue
+                        pending.discard(task)  # type: ignore[arg-type]
+                        source = by_task[task]  # type: ignore[index]
+                        report.sources.append(await self._process(source, task.result(), report))  # type: ignore[arg-type]
+                    if stop_task is not None and stop_task.done():
+                        break
+            finally:
+                for task in pending:
+                    task.cancel()
+                if stop_task is not None:
+                    stop_task.cancel()
+        finally:
+            self.polling = False
+        report.finished = self.clock()
+        if self.on_cycle is not None:
+            self.on_cycle(report)
+        return report
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Poll each source when it is due until ``stop`` is set; finish writes in progress."""
+        while not stop.is_set():
+            due = self._due_sources()
+            if due:
+                await self.poll_once(only=due, stop=stop)
+                continue
+            delay = self._seconds_until_next_due()
+            self._wake.clear()
+            waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(self._wake.wait())]
+            try:
+                await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for w in waiters:
+                    w.cancel()
+            if self._wake.is_set() and not stop.is_set():
+                ids = self._wake_ids
+                self._wake_ids = None
+                self._wake.clear()
+                await self.poll_once(only=None if ids is None else ids & self._ids(), stop=stop)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _ids(self) -> set[str]:
+        return {s.id for s in self.sources}
+
+    @staticmethod
+    def _effective(source: Source, states: dict[str, FetchState]) -> Source:
+        """Use the URL a permanent redirect moved the source to."""
+        state = states.get(source.id)
+        if state is not None and state.url and state.url != source.url:
+            from dataclasses import replace
+
+            return replace(source, url=state.url)
+        return source
+
+    def _due_sources(self) -> set[str]:
+        now = self.clock()
+        states = self.store.fetch_states()
+        due = set()
+        for s in self.sources:
+            st = states.get(s.id)
+            if st is None or st.next_poll is None or st.next_poll <= now:
+                due.add(s.id)
+        return due
+
+    def _seconds_until_next_due(self) -> float:
+        now = self.clock()
+        states = self.store.fetch_states()
+        waits = []
+        for s in self.sources:
+            st = states.get(s.id)
+            nxt = st.next_poll if st is not None and st.next_poll else now
+            waits.append((nxt - now).total_seconds())
+        if not waits:
+            return 60.0
+        return max(0.05, min(min(waits), 3600.0))
+
+    def _fallback_next_poll(self, source: Source) -> datetime:
+        jitter = random.uniform(0, 0.1) * source.interval
+        return self.clock() + timedelta(seconds=source.interval + jitter)
+
+    def _tag_all(self, items: Sequence[Item], lang_hint: str | None) -> list[tuple[Item, Tags]]:
+        return [(it, self.tagger.tag(it.title, it.summary, it.lang or lang_hint)) for it in items]
+
+    async def _process(self, source: Source, outcome: FetchOutcome, report: CycleReport) -> SourceReport:
+        if outcome.next_poll is None:
+            from dataclasses import replace
+
+            outcome = replace(outcome, next_poll=self._fallback_next_poll(source))
+        new: list[str] = []
+        updated: list[str] = []
+        seen: list[str] = []
+        tagged: list[tuple[Item, Tags]] = []
+        if outcome.status == "ok" and outcome.items:
+            tagged = await asyncio.to_thread(self._tag_all, outcome.items, source.lang)
+        async with self._write_lock:
+            if tagged:
+                clustered = [(it, tags, self._cluster(it, tags)) for it, tags in tagged]
+                result = self.store.save_items(
+                    [(it, tags) for it, tags, _ in clustered],
+                    clusters={it.id: cid for it, _, cid in clustered},
+                )
+                new, updated, seen = list(result.new), list(result.updated), list(result.seen)
+                new_set = set(new)
+                fresh = [
+                    NewItem(
+                        id=it.id,
+                        title=it.title,
+                        url=it.url,
+                        source=source.name,
+                        lang=tags.lang,
+                        published=it.published or it.fetched or self.clock(),
+                        tags=tags,
+                        cluster_id=cid,
+                    )
+                    for it, tags, cid in clustered
+                    if it.id in new_set
+                ]
+                if fresh:
+                    await self._alert(fresh, report)
+            self.store.record_fetch(outcome)
+        return SourceReport(
+            source=source,
+            status=outcome.status,
+            new_items=len(new),
+            updated_items=len(updated),
+            seen_items=len(seen),
+            http_status=outcome.http_status,
+            error=outcome.error,
+            latency=outcome.latency,
+        )
+
+    def _cluster(self, item: Item, tags: Tags) -> str:
+        return self.clusterer.assign(
+            item.id,
+            item.title,
+            lang=tags.lang,
+            tickers=tuple(tags.ticker_ids),
+            published=item.published or item.fetched or self.clock(),
+        )
+
+    def _load_recent_stories(self) -> None:
+        since = self.clock() - self.clusterer.window
+        self.clusterer.load(self.store.recent_stories(since=since))
+
+    async def _alert(self, fresh: list[NewItem], report: CycleReport) -> None:
+        now = self.clock()
+        history = History.from_store(self.store, now=now, settings=self.rule_settings)
+        alerts = evaluate(fresh, history, self.rule_settings, now=now)
+        if not alerts:
+            return
+        stored = self.store.save_alerts(alerts)
+        report.alerts.extend(stored)
+        if stored and self.dispatcher is not None:
+            await self.dispatcher.dispatch(stored)

@@ -1,0 +1,88 @@
+"""Wiring: build the sources, the scorer, the sinks and the pipeline from settings.
+
+The daemon, the TUI's own poller and the CLI helpers all build their pipeline here, so the
+two front ends run exactly the same core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feeds.models import Source
+from thesiswatch.config import Settings
+
+if TYPE_CHECKING:
+    from feeds.fetch import Fetcher
+    from signals.sentiment import Scorer
+    from signals.watchlist import Watchlist
+    from store import Store
+    from thesiswatch.pipeline import CycleReport, Pipeline
+
+
+def resolve_sources(settings: Settings, watchlist: Watchlist) -> list[Source]:
+    """The configured sources, or the built-in catalogue for the watchlist."""
+    if settings.sources:
+        return list(settings.sources)
+    from feeds.catalogue import builtin_sources
+
+    return builtin_sources(watchlist.companies, rsshub_base=settings.fetch.rsshub_base)
+
+
+def make_scorer(settings: Settings) -> Scorer:
+    """The configured plug-in scorer, or the built-in bilingual one (loads lazily)."""
+    from signals.sentiment import default_scorer, load_scorer
+
+    return load_scorer(settings.scorer_plugin) if settings.scorer_plugin else default_scorer()
+
+
+def make_fetcher(settings: Settings) -> Fetcher:
+    from feeds.fetch import Fetcher, FetchSettings
+
+    f = settings.fetch
+    kwargs: dict[str, object] = {
+        "total_timeout": f.timeout,
+        "connect_timeout": f.connect_timeout,
+        "max_bytes": f.max_bytes,
+        "per_host_limit": f.per_host_limit,
+    }
+    if f.user_agent:
+        kwargs["user_agent"] = f.user_agent
+    return Fetcher(settings=FetchSettings(**kwargs))  # type: ignore[arg-type]
+
+
+def build_pipeline(
+    settings: Settings,
+    store: Store,
+    watchlist: Watchlist,
+    *,
+    sources: Sequence[Source] | None = None,
+    alerts_jsonl: Path | None = None,
+    extra_sinks: Sequence[object] = (),
+    clock: Callable[[], datetime] | None = None,
+    on_cycle: Callable[[CycleReport], None] | None = None,
+) -> Pipeline:
+    """Everything the poller needs, wired once."""
+    from signals.rules import RuleSettings
+    from signals.tagger import Tagger
+    from thesiswatch.pipeline import Pipeline, utcnow
+    from thesiswatch.sinks import Dispatcher, build_sinks
+
+    sinks = [*build_sinks(settings.alerts, jsonl_override=alerts_jsonl, base_dir=_config_dir(settings)), *extra_sinks]
+    dispatcher = Dispatcher(sinks, ledger=store.record_delivery) if sinks else None
+    return Pipeline(
+        sources=list(sources) if sources is not None else resolve_sources(settings, watchlist),
+        store=store,
+        fetcher=make_fetcher(settings),
+        tagger=Tagger(watchlist, make_scorer(settings)),
+        dispatcher=dispatcher,
+        rule_settings=RuleSettings.from_config(settings.rules),
+        clock=clock or utcnow,
+        on_cycle=on_cycle,
+    )
+
+
+def _config_dir(settings: Settings) -> Path | None:
+    return settings.config_path.parent if settings.config_path else None
