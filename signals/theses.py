@@ -1,0 +1,222 @@
+"""Thesis mapping: which of the watchlist's theses an item bears on, and how.
+
+Stance is not sentiment. A thesis's stance comes from the cues the watchlist gives it (see
+``signals.watchlist`` for the cue syntax), so the same headline can be bad news for one thesis
+and good for another: "US tightens H20 curbs" challenges *compute* (NVIDIA loses sales) and
+supports *localization* and *risk* (a listed risk came true).
+
+For each thesis:
+
+1. The item is *about* the thesis when a linked company belongs to it or one of its
+   ``topics`` occurs.
+2. Every matching cue adds its weight (its number of positive terms, so a specific
+   ``"@export_controls + @tighter"`` outweighs a bare ``"@down"``) to ``support`` or
+   ``challenge``; ``support``/``challenge`` cues always count, ``*_if_about`` cues only when
+   the item is about the thesis.
+3. The larger side wins; a tie leaves the thesis out. When no cue matched at all, an item
+   about the thesis takes the sign of a sentiment at least ``stance_from_sentiment`` strong
+   (0 disables this).
+
+``ThesisStance.strength`` is the winning margin over the total weight (1.0 = unopposed);
+``evidence`` lists the matched phrases, as written in the item.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from signals.entities import compile_phrases, fold
+from signals.models import Sentiment, ThesisStance, TickerMention
+from signals.watchlist import Thesis, Watchlist
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    negated: bool
+    key: str  # "@vocab" or a phrase, as written
+
+
+@dataclass(frozen=True, slots=True)
+class _Cue:
+    text: str
+    terms: tuple[_Term, ...]
+
+    @property
+    def weight(self) -> int:
+        return sum(1 for t in self.terms if not t.negated)
+
+
+def _parse(cue: str) -> _Cue:
+    terms = []
+    for raw in cue.split(" + "):
+        term = raw.strip()
+        negated = term.startswith("!")
+        terms.append(_Term(negated, term[1:].strip() if negated else term))
+    return _Cue(cue, tuple(terms))
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledThesis:
+    thesis: Thesis
+    tickers: frozenset[str]
+    topics: tuple[_Cue, ...]
+    support: tuple[_Cue, ...]
+    challenge: tuple[_Cue, ...]
+    support_if_about: tuple[_Cue, ...]
+    challenge_if_about: tuple[_Cue, ...]
+
+
+class _Scan:
+    """Term lookups for one item, each regex run at most once."""
+
+    def __init__(
+        self,
+        patterns: dict[str, re.Pattern[str] | None],
+        text: str,
+        linked_theses: dict[str, str],
+    ) -> None:
+        self.patterns = patterns
+        self.text = text
+        self.folded = fold(text)
+        self.linked_theses = linked_theses  # thesis id -> first linked ticker of it
+        self.hits: dict[str, tuple[int, int] | None] = {}
+
+    def find(self, key: str) -> tuple[int, int] | None:
+        if key not in self.hits:
+            pattern = self.patterns.get(key)
+            match = pattern.search(self.folded) if pattern is not None else None
+            self.hits[key] = match.span() if match else None
+        return self.hits[key]
+
+    def matches(self, cue: _Cue) -> list[str] | None:
+        """The evidence of a matching cue (phrases as written in the item), else None."""
+        evidence: list[str] = []
+        for term in cue.terms:
+            if term.key.startswith("#"):
+                ticker = self.linked_theses.get(term.key[1:])
+                if (ticker is None) != term.negated:
+                    return None
+                if ticker is not None:
+                    evidence.append(ticker)
+                continue
+            span = self.find(term.key)
+            if term.negated:
+                if span is not None:
+                    return None
+            elif span is None:
+                return None
+            else:
+                evidence.append(self.text[span[0] : span[1]])
+        return evidence
+
+
+class ThesisMapper:
+    """Maps an item to stances on the watchlist's theses.
+
+    >>> from thesiswatch.watchlist import load_watchlist
+    >>> from signals.entities import Linker
+    >>> wl = load_watchlist()
+    >>> text = "US tightens export curbs on Nvidia's H20 chips to China"
+    >>> stances = ThesisMapper(wl).map(text, Linker(wl).link(text))
+    >>> {s.thesis: s.stance for s in stances}
+    {'compute': 'challenge', 'localization': 'support', 'risk': 'support'}
+    """
+
+    def __init__(self, watchlist: Watchlist) -> None:
+        self.watchlist = watchlist
+        self._threshold = watchlist.stance_from_sentiment
+        vocab = watchlist.vocabulary
+        self._patterns: dict[str, re.Pattern[str] | None] = {}
+        compiled: list[_CompiledThesis] = []
+        for thesis in watchlist.theses:
+            groups = {
+                name: tuple(_parse(c) for c in getattr(thesis, name))
+                for name in (
+                    "topics",
+                    "support",
+                    "challenge",
+                    "support_if_about",
+                    "challenge_if_about",
+                )
+            }
+            for cues in groups.values():
+                for cue in cues:
+                    for term in cue.terms:
+                        if term.key not in self._patterns and not term.key.startswith("#"):
+                            phrases = (
+                                vocab[term.key[1:]] if term.key.startswith("@") else (term.key,)
+                            )
+                            self._patterns[term.key] = compile_phrases(phrases)
+            compiled.append(
+                _CompiledThesis(thesis=thesis, tickers=frozenset(thesis.tickers), **groups)
+            )
+        self._theses = tuple(compiled)
+
+    def map(
+        self,
+        text: str,
+        tickers: Sequence[TickerMention],
+        sentiment: Sentiment | None = None,
+    ) -> tuple[ThesisStance, ...]:
+        """Stances on the theses ``text`` bears on, in watchlist order."""
+        linked = {t.ticker for t in tickers}
+        linked_theses: dict[str, str] = {}
+        for mention in tickers:
+            for ct in self._theses:
+                if mention.ticker in ct.tickers:
+                    linked_theses.setdefault(ct.thesis.id, mention.ticker)
+        scan = _Scan(self._patterns, text, linked_theses)
+        out: list[ThesisStance] = []
+        for ct in self._theses:
+            about = bool(linked & ct.tickers) or any(
+                scan.matches(cue) is not None for cue in ct.topics
+            )
+            support, support_ev = self._score(scan, ct.support, ct.support_if_about, about)
+            challenge, challenge_ev = self._score(scan, ct.challenge, ct.challenge_if_about, about)
+            if support != challenge:
+                win, lose = max(support, challenge), min(support, challenge)
+                out.append(
+                    ThesisStance(
+                        thesis=ct.thesis.id,
+                        stance="support" if support > challenge else "challenge",
+                        strength=round((win - lose) / (win + lose), 3),
+                        evidence=tuple(support_ev if support > challenge else challenge_ev),
+                    )
+                )
+            elif support == 0 and about and self._leans(sentiment):
+                assert sentiment is not None
+                out.append(
+                    ThesisStance(
+                        thesis=ct.thesis.id,
+                        stance="support" if sentiment.score > 0 else "challenge",
+                        strength=round(min(1.0, abs(sentiment.score)), 3),
+                        evidence=(f"sentiment {sentiment.label} {sentiment.score:+.2f}",),
+                    )
+                )
+        return tuple(out)
+
+    def _leans(self, sentiment: Sentiment | None) -> bool:
+        return (
+            sentiment is not None
+            and self._threshold > 0
+            and sentiment.label != "neu"
+            and abs(sentiment.score) >= self._threshold
+        )
+
+    @staticmethod
+    def _score(
+        scan: _Scan, always: tuple[_Cue, ...], if_about: tuple[_Cue, ...], about: bool
+    ) -> tuple[int, list[str]]:
+        score = 0
+        evidence: dict[str, None] = {}
+        for cue in always + (if_about if about else ()):
+            found = scan.matches(cue)
+            if found is not None:
+                score += cue.weight
+                evidence.update(dict.fromkeys(found))
+        return score, list(evidence)
+
+
+__all__ = ["ThesisMapper"]
