@@ -1,0 +1,395 @@
+"""Alert rules on crafted histories: each rule fires, does not fire, and fires once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from signals.models import Sentiment, Tags, ThesisStance, TickerMention
+from signals.rules import (
+    History,
+    KeywordRule,
+    NewItem,
+    RuleSettings,
+    alert_id,
+    evaluate,
+    replay,
+)
+from thesiswatch.errors import ConfigError
+
+NOW = datetime(2025, 1, 27, 15, 0, tzinfo=UTC)
+QUIET = RuleSettings(enabled=frozenset({"shock", "thesis", "risk", "keyword"}))
+
+
+def item(
+    id: str,
+    title: str = "Nvidia shares plunge 17%",
+    *,
+    score: float = 0.0,
+    tickers: tuple[str, ...] = ("NVDA.US",),
+    theses: tuple[tuple[str, str, float], ...] = (),
+    cluster: str | None = None,
+    source: str = "Reuters",
+    minutes_ago: float = 5,
+    lang: str = "en",
+    evidence: tuple[str, ...] = (),
+) -> NewItem:
+    label = "pos" if score > 0.1 else "neg" if score < -0.1 else "neu"
+    return NewItem(
+        id=id,
+        title=title,
+        url=f"https://example.com/{id}",
+        source=source,
+        lang=lang,
+        published=NOW - timedelta(minutes=minutes_ago),
+        tags=Tags(
+            lang=lang,
+            tickers=tuple(TickerMention(ticker=t) for t in tickers),
+            theses=tuple(
+                ThesisStance(thesis=t, stance=s, strength=w, evidence=("export controls",))  # type: ignore[arg-type]
+                for t, s, w in theses
+            ),
+            sentiment=Sentiment(label=label, score=score, evidence=evidence),  # type: ignore[arg-type]
+        ),
+        cluster_id=cluster or f"c-{id}",
+    )
+
+
+# --- shock -------------------------------------------------------------------------------------
+
+
+def test_shock_fires_on_strong_sentiment_about_a_covered_ticker() -> None:
+    alerts = evaluate([item("a", score=-0.9, evidence=("plunge",))], History(), QUIET, now=NOW)
+    assert len(alerts) == 1
+    a = alerts[0]
+    assert (a.rule, a.severity, a.tickers, a.item_ids) == (
+        "shock",
+        "critical",
+        ("NVDA.US",),
+        ("a",),
+    )
+    assert "-0.90" in a.message and "plunge" in a.message and "0.60" in a.message
+    assert a.id == alert_id("shock", "c-a", "neg")
+    assert a.created == "2025-01-27T15:00:00+00:00"
+
+
+def test_shock_does_not_fire_on_mild_sentiment_or_without_a_ticker() -> None:
+    assert evaluate([item("a", score=-0.4)], History(), QUIET, now=NOW) == []
+    assert evaluate([item("b", score=-0.9, tickers=())], History(), QUIET, now=NOW) == []
+
+
+def test_shock_fires_once_for_one_story_in_many_sources_and_languages() -> None:
+    story = [
+        item("en1", score=-0.8, cluster="s1", source="Reuters"),
+        item("zh1", "英伟达股价大跌17%", score=-0.9, cluster="s1", source="财联社", lang="zh"),
+        item("en2", score=-0.7, cluster="s1", source="Bloomberg"),
+    ]
+    first = evaluate(story, History(), QUIET, now=NOW)
+    assert len(first) == 1
+    assert first[0].item_ids == ("en1", "zh1", "en2") or set(first[0].item_ids) == {
+        "en1",
+        "zh1",
+        "en2",
+    }
+    assert "Reuters" in first[0].message and "财联社" in first[0].message
+    assert first[0].title == "英伟达股价大跌17%"  # the strongest item names the story
+    # Re-running (a restart, a replay) raises nothing new: the id is already known.
+    assert evaluate(story, History(recent_alerts=first), QUIET, now=NOW) == []
+    # A later item of the same story does not re-alert either.
+    later = [item("en3", score=-0.85, cluster="s1", source="CNBC", minutes_ago=0)]
+    assert evaluate(later, History(recent_alerts=first), QUIET, now=NOW + timedelta(hours=2)) == []
+
+
+def test_same_story_escalates_only_when_more_severe() -> None:
+    first = evaluate([item("a", score=-0.7, cluster="s")], History(), QUIET, now=NOW)
+    assert first[0].severity == "warning"
+    worse = evaluate(
+        [item("b", score=-0.95, cluster="s")],
+        History(recent_alerts=first),
+        QUIET,
+        now=NOW + timedelta(hours=2),
+    )
+    assert len(worse) == 1 and worse[0].severity == "critical" and worse[0].id != first[0].id
+
+
+def test_old_items_of_a_backfill_raise_no_story_alerts() -> None:
+    old = item("a", score=-0.95, minutes_ago=60 * 72)
+    assert len(evaluate([old], History(), QUIET, now=NOW)) == 1  # no age limit by default
+    limited = replace(QUIET, max_item_age_hours=48)
+    assert evaluate([old], History(), limited, now=NOW) == []
+
+
+def test_muted_tickers_raise_nothing() -> None:
+    muted = History(muted={"NVDA.US": NOW + timedelta(hours=1)})
+    assert evaluate([item("a", score=-0.95)], muted, QUIET, now=NOW) == []
+    expired = History(muted={"NVDA.US": NOW - timedelta(hours=1)})
+    assert len(evaluate([item("a", score=-0.95)], expired, QUIET, now=NOW)) == 1
+
+
+# --- cooldown ----------------------------------------------------------------------------------
+
+
+def test_cooldown_per_rule_and_ticker() -> None:
+    first = evaluate([item("a", score=-0.7, cluster="s1")], History(), QUIET, now=NOW)
+    assert len(first) == 1
+    # Another NVDA story 10 minutes later: shock is cooling down for NVDA.US.
+    history = History(recent_alerts=first)
+    other = item("b", "Nvidia suppliers slump", score=-0.7, cluster="s2")
+    assert evaluate([other], history, QUIET, now=NOW + timedelta(minutes=10)) == []
+    # The same for AMD is not.
+    amd = item("c", "AMD slumps", score=-0.7, cluster="s3", tickers=("AMD.US",))
+    assert len(evaluate([amd], history, QUIET, now=NOW + timedelta(minutes=10))) == 1
+    # After the cooldown (30 min by default) NVDA can alert again.
+    assert len(evaluate([other], history, QUIET, now=NOW + timedelta(minutes=31))) == 1
+    # A more severe alert breaks through the cooldown.
+    crit = item("d", "Nvidia crashes", score=-0.95, cluster="s4")
+    assert len(evaluate([crit], history, QUIET, now=NOW + timedelta(minutes=10))) == 1
+
+
+def test_cooldown_applies_within_one_batch_and_is_configurable() -> None:
+    batch = [
+        item("a", score=-0.7, cluster="s1"),
+        item("b", "Nvidia slumps", score=-0.7, cluster="s2"),
+    ]
+    assert len(evaluate(batch, History(), QUIET, now=NOW)) == 1
+    no_cooldown = replace(QUIET, cooldown_minutes={"shock": 0})
+    assert len(evaluate(batch, History(), no_cooldown, now=NOW)) == 2
+
+
+# --- thesis and risk ---------------------------------------------------------------------------
+
+
+def test_thesis_challenge_fires_and_support_needs_strength() -> None:
+    challenge = item(
+        "a", "Microsoft cuts AI capex", tickers=(), theses=(("compute", "challenge", 0.9),)
+    )
+    [a] = evaluate([challenge], History(), QUIET, now=NOW)
+    assert (a.rule, a.thesis, a.stance, a.severity) == ("thesis", "compute", "challenge", "warning")
+    assert "export controls" in a.message and "0.90" in a.message
+
+    weak = item("b", "Some capex news", tickers=(), theses=(("compute", "support", 0.5),))
+    assert evaluate([weak], History(), QUIET, now=NOW) == []
+    strong = item(
+        "c", "TSMC adds CoWoS capacity", tickers=(), theses=(("compute", "support", 0.9),)
+    )
+    [s] = evaluate([strong], History(), QUIET, now=NOW)
+    assert (s.rule, s.stance, s.severity) == ("thesis", "support", "info")
+
+    off = replace(QUIET, thesis_challenge=False)
+    assert evaluate([challenge], History(), off, now=NOW) == []
+
+
+def test_risk_fires_when_a_listed_risk_materialises() -> None:
+    risky = item(
+        "a",
+        "US tightens chip export controls",
+        tickers=("NVDA.US",),
+        theses=(("risk", "support", 1.0), ("localization", "support", 0.6)),
+    )
+    [a] = evaluate([risky], History(), QUIET, now=NOW)
+    assert (a.rule, a.thesis, a.stance) == ("risk", "risk", "support")
+    assert "risk" in a.message
+    receding = item("b", "Export curbs eased", theses=(("risk", "challenge", 1.0),))
+    assert evaluate([receding], History(), QUIET, now=NOW) == []
+
+
+def test_one_alert_per_story_lists_every_reason() -> None:
+    both = item(
+        "a",
+        score=-0.9,
+        theses=(("compute", "challenge", 0.9),),
+        evidence=("plunge",),
+    )
+    alerts = evaluate([both], History(), QUIET, now=NOW)
+    assert len(alerts) == 1
+    assert alerts[0].rule == "shock"
+    assert alerts[0].thesis == "compute" and alerts[0].stance == "challenge"
+    assert "thesis: challenges compute" in alerts[0].message
+
+
+# --- keyword -----------------------------------------------------------------------------------
+
+
+def test_keyword_rule_syntax_and_matching_in_both_languages() -> None:
+    rule = KeywordRule.parse("export", "+出口管制 !传闻 英伟达 Nvidia /H\\d0/", severity="warning")
+    assert rule.must == ("出口管制",) and rule.exclude == ("传闻",)
+    assert rule.match("美國收緊出口管制 英偉達H20受限") == ("出口管制", "英伟达", "h20")
+    assert rule.match("传闻：出口管制 英伟达 H20") is None
+    assert rule.match("出口管制 英伟达") is None  # the regex must match too
+    ai = KeywordRule(name="ai", any=("AI",))
+    assert ai.match("He said so") is None and ai.match("AI capex jumps") == ("AI",)
+    with pytest.raises(ValueError):
+        KeywordRule(name="only-exclude", exclude=("x",))
+
+
+def test_keyword_rule_fires_once_per_story() -> None:
+    settings = replace(QUIET, keywords=(KeywordRule(name="ds", any=("DeepSeek", "深度求索")),))
+    story = [
+        item("a", "DeepSeek tops App Store", cluster="s", tickers=("DEEPSEEK",)),
+        item("b", "深度求索登顶苹果应用商店", cluster="s", tickers=("DEEPSEEK",), lang="zh"),
+    ]
+    [a] = evaluate(story, History(), settings, now=NOW)
+    assert a.rule == "keyword:ds" and a.severity == "info"
+    assert "'ds' matched DeepSeek" in a.message
+    assert evaluate([item("c", "Nothing here", tickers=())], History(), settings, now=NOW) == []
+
+
+def test_settings_from_config_and_errors_name_the_key() -> None:
+    s = RuleSettings.from_config(
+        {
+            "shock_threshold": 0.7,
+            "cooldown_minutes": {"spike": 60},
+            "keyword": [
+                {"name": "export", "match": "+出口管制 !传闻", "severity": "warning"},
+                {"name": "hbm", "any": ["HBM"], "regex": "CoWoS-?L", "tickers": ["2330.TT"]},
+            ],
+        },
+        origin="thesiswatch.toml",
+    )
+    assert s.shock_threshold == 0.7 and s.cooldown("spike") == timedelta(minutes=60)
+    assert s.cooldown("shock") == timedelta(minutes=30)
+    assert [k.name for k in s.keywords] == ["export", "hbm"]
+    assert s.keywords[1].tickers == ("2330.TT",)
+    with pytest.raises(ConfigError, match=r"thesiswatch.toml: rules.shok_threshold: unknown key"):
+        RuleSettings.from_config({"shok_threshold": 1}, origin="thesiswatch.toml")
+    with pytest.raises(ConfigError, match=r"rules.spike_min_count: expected a whole number"):
+        RuleSettings.from_config({"spike_min_count": 2.5})
+    with pytest.raises(ConfigError, match=r"rules.keyword\[0\].musts: unknown key"):
+        RuleSettings.from_config({"keyword": [{"name": "x", "musts": ["a"]}]})
+    with pytest.raises(ConfigError, match=r"rules.keyword\[0\]: .*bad regex"):
+        RuleSettings.from_config({"keyword": [{"name": "x", "regex": "("}]})
+
+
+# --- spike -------------------------------------------------------------------------------------
+
+SPIKE = RuleSettings(enabled=frozenset({"spike"}))
+
+
+def spike_history(window: int, baseline: list[int], **kw: object) -> History:
+    return History(
+        mentions_window={"NVDA.US": window},
+        mentions_hourly={"NVDA.US": baseline},
+        baseline_hours=len(baseline),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_spike_fires_when_mentions_far_exceed_the_robust_baseline() -> None:
+    baseline = [1, 0, 2, 1, 1, 0, 1, 2] * 9  # 72 h, median 1, MAD 0.5 -> threshold 5
+    new = [item(f"n{i}", cluster=f"c{i}", minutes_ago=10 + i) for i in range(3)]
+    [a] = evaluate(new, spike_history(4, baseline), SPIKE, now=NOW)
+    assert a.rule == "spike" and a.tickers == ("NVDA.US",)
+    assert "7 items" in a.message and "median 1/h" in a.message
+    assert set(a.item_ids) == {"n0", "n1", "n2"}
+    # Fires once: the same hour again is a known id; the next hour is cooling down.
+    history = spike_history(4, baseline, recent_alerts=[a])
+    assert evaluate(new, history, SPIKE, now=NOW) == []
+    assert evaluate(new, history, SPIKE, now=NOW + timedelta(minutes=55)) == []
+
+
+def test_spike_does_not_fire_below_min_count_or_on_a_busy_baseline() -> None:
+    quiet = [0] * 72
+    new = [item(f"n{i}", cluster=f"c{i}") for i in range(3)]
+    assert evaluate(new, spike_history(1, quiet), SPIKE, now=NOW) == []  # 4 < min count 5
+    busy = [6, 9, 7, 8, 10, 6] * 12
+    assert evaluate(new, spike_history(5, busy), SPIKE, now=NOW) == []  # 8 is normal here
+
+
+def test_spike_needs_enough_history_and_counts_stored_items_once() -> None:
+    new = [item(f"n{i}", cluster=f"c{i}") for i in range(6)]
+    young = History(mentions_hourly={"NVDA.US": [0] * 5}, baseline_hours=5)
+    assert evaluate(new, young, SPIKE, now=NOW) == []
+    # The pipeline stores items before the rules run: the window count already has them.
+    stored = spike_history(6, [0] * 72, includes_items=True)
+    [a] = evaluate(new, stored, SPIKE, now=NOW)
+    assert "6 items" in a.message
+
+
+# --- drift -------------------------------------------------------------------------------------
+
+DRIFT = RuleSettings(enabled=frozenset({"drift"}))
+
+
+def daily(*nets: float) -> dict[date, float]:
+    """Net evidence per day, the last value being today."""
+    today = NOW.date()
+    return {today - timedelta(days=len(nets) - 1 - i): n for i, n in enumerate(nets)}
+
+
+def challenge(id: str) -> NewItem:
+    return item(id, "Capex cut", tickers=(), theses=(("compute", "challenge", 1.0),))
+
+
+def test_drift_fires_when_net_evidence_flips_sign() -> None:
+    # Yesterday's 7-day window: +1+1+0+1+0+0+1 = +4; today's so far: -1; with the new item -2.
+    history = History(thesis_daily={"compute": daily(0, 1, 1, 0, 1, 0, 0, 1, -4)})
+    alerts = evaluate([challenge("a")], history, DRIFT, now=NOW)
+    [a] = alerts
+    assert (a.rule, a.thesis, a.stance, a.severity) == ("drift", "compute", "challenge", "warning")
+    assert "flipped negative" in a.title and "-1 -> -2" in a.title
+    # Fires once: a second challenge the same day does not re-alert (id known, cooldown).
+    later = replace(
+        history, thesis_daily={"compute": daily(0, 1, 1, 0, 1, 0, 0, 1, -5)}, recent_alerts=alerts
+    )
+    assert evaluate([challenge("b")], later, DRIFT, now=NOW + timedelta(minutes=5)) == []
+
+
+def test_drift_does_not_fire_without_a_flip_or_a_crossing() -> None:
+    history = History(thesis_daily={"compute": daily(1, 1, 1, 1, 0, 0, 0)})  # +4 -> +3
+    assert evaluate([challenge("a")], history, DRIFT, now=NOW) == []
+
+
+def test_drift_fires_when_net_evidence_crosses_the_threshold() -> None:
+    history = History(thesis_daily={"compute": daily(0, 0, -1, -1, -1, 0, -1)})  # -4 -> -5
+    [a] = evaluate([challenge("a")], history, DRIFT, now=NOW)
+    assert "crossed -5" in a.title
+    # The same counts read after the items were stored give the same answer.
+    stored = History(thesis_daily={"compute": daily(0, 0, -1, -1, -1, 0, -2)}, includes_items=True)
+    [b] = evaluate([challenge("a")], stored, DRIFT, now=NOW)
+    assert b.id == a.id
+
+
+def test_risk_drift_rising_is_a_warning() -> None:
+    history = History(thesis_daily={"risk": daily(1, 1, 1, 1)})
+    risky = item("a", "Chip curbs", tickers=(), theses=(("risk", "support", 1.0),))
+    [a] = evaluate([risky], history, DRIFT, now=NOW)
+    assert a.severity == "warning" and "crossed +5" in a.title
+
+
+# --- replay ------------------------------------------------------------------------------------
+
+
+def test_replay_over_stored_items_fires_like_live_evaluation() -> None:
+    items = [
+        replace(
+            item(f"i{i}", f"Story {i}", score=-0.9 if i == 5 else 0.0, cluster=f"c{i}"),
+            published=NOW - timedelta(hours=30 - i),
+        )
+        for i in range(10)
+    ]
+    alerts = replay(items, RuleSettings())
+    assert [a.rule for a in alerts] == ["shock"]
+    assert alerts[0].item_ids == ("i5",)
+    assert replay(items, RuleSettings(), rules=["keyword"]) == []
+
+
+def test_new_item_from_a_stored_item() -> None:
+    from store import Store
+
+    store = Store.memory()
+    from feeds.models import Item
+
+    tags = item("a", score=-0.9).tags
+    published = NOW - timedelta(hours=1)
+    stored_item = Item(
+        id="a", source_id="src", title="Nvidia shares plunge 17%", published=published
+    )
+    store.save_items([(stored_item, tags)], clusters={"a": "s1"})
+    [stored] = store.items(limit=1)
+    new = NewItem.from_stored(stored)
+    assert (new.id, new.cluster_id, new.published) == ("a", "s1", published)
+    assert new.tags.ticker_ids == ["NVDA.US"] and new.tags.sentiment.score == pytest.approx(-0.9)
+    [alert] = replay([new], QUIET)
+    assert alert.rule == "shock"
