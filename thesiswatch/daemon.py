@@ -146,7 +146,7 @@ async def _once(pipeline: Pipeline) -> CycleReport:
     try:
         return await pipeline.poll_once()
     finally:
-        await pipeline.fetcher.aclose()
+        await pipeline.aclose()
 
 
 async def _forever(pipeline: Pipeline, ctx: Context, alerts_jsonl: Path | None, demo: bool) -> None:
@@ -172,24 +172,25 @@ async def _forever(pipeline: Pipeline, ctx: Context, alerts_jsonl: Path | None, 
         await pipeline.run_forever(stop)
     finally:
         retention.cancel()
-        await pipeline.fetcher.aclose()
+        await pipeline.aclose()
 
 
 def _reload(pipeline: Pipeline, ctx: Context, alerts_jsonl: Path | None, demo: bool) -> None:
     from signals.rules import RuleSettings
     from thesiswatch.config import load_settings
-    from thesiswatch.runtime import resolve_sources
-    from thesiswatch.sinks import Dispatcher, build_sinks
+    from thesiswatch.runtime import make_dispatcher, resolve_sources
 
     settings = load_settings(ctx.config, ctx.db, ctx.watchlist)
+    rule_settings = RuleSettings.from_config(settings.rules)
+    dispatcher = make_dispatcher(settings, pipeline.store, alerts_jsonl=alerts_jsonl)
     ctx._settings = settings
     if not demo:
         pipeline.replace_sources(resolve_sources(settings, ctx.load_watchlist()))
-    pipeline.rule_settings = RuleSettings.from_config(settings.rules)
-    base = settings.config_path.parent if settings.config_path else None
-    sinks = build_sinks(settings.alerts, jsonl_override=alerts_jsonl, base_dir=base)
-    pipeline.dispatcher = Dispatcher(sinks, ledger=pipeline.store.record_delivery) if sinks else None
-    event("config.reloaded", sources=len(pipeline.sources), sinks=len(sinks))
+    pipeline.rule_settings = rule_settings
+    old, pipeline.dispatcher = pipeline.dispatcher, dispatcher
+    if old is not None:
+        asyncio.get_running_loop().create_task(old.aclose())
+    event("config.reloaded", sources=len(pipeline.sources), sinks=len(dispatcher.sinks) if dispatcher else 0)
 
 
 async def _retention_loop(pipeline: Pipeline, ctx: Context, stop: asyncio.Event) -> None:

@@ -117,6 +117,14 @@ class Pipeline:
             self._wake_ids = (self._wake_ids or set()) | set(source_ids)
         self._wake.set()
 
+    async def aclose(self) -> None:
+        """Deliver alerts still queued, then close the HTTP client."""
+        try:
+            if self.dispatcher is not None:
+                await self.dispatcher.aclose()
+        finally:
+            await self.fetcher.aclose()
+
     def replace_sources(self, sources: Sequence[Source]) -> None:
         """Swap the source list (config reload); health history is kept by source id."""
         self.sources = list(sources)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from signals.watchlist import Watchlist
     from store import Store
     from thesiswatch.pipeline import CycleReport, Pipeline
+    from thesiswatch.sinks import Dispatcher
 
 
 def resolve_sources(settings: Settings, watchlist: Watchlist) -> list[Source]:
@@ -68,10 +69,8 @@ def build_pipeline(
     from signals.rules import RuleSettings
     from signals.tagger import Tagger
     from thesiswatch.pipeline import Pipeline, utcnow
-    from thesiswatch.sinks import Dispatcher, build_sinks
 
-    sinks = [*build_sinks(settings.alerts, jsonl_override=alerts_jsonl, base_dir=_config_dir(settings)), *extra_sinks]
-    dispatcher = Dispatcher(sinks, ledger=store.record_delivery) if sinks else None
+    dispatcher = make_dispatcher(settings, store, alerts_jsonl=alerts_jsonl, extra_sinks=extra_sinks)
     return Pipeline(
         sources=list(sources) if sources is not None else resolve_sources(settings, watchlist),
         store=store,
@@ -82,6 +81,28 @@ def build_pipeline(
         clock=clock or utcnow,
         on_cycle=on_cycle,
     )
+
+
+def make_dispatcher(
+    settings: Settings,
+    store: Store,
+    *,
+    alerts_jsonl: Path | None = None,
+    extra_sinks: Sequence[object] = (),
+) -> Dispatcher | None:
+    """The configured sinks behind one non-blocking dispatcher (retries run in the
+    background, so a slow webhook never holds up polling); None when there are no sinks."""
+    from thesiswatch.sinks import Dispatcher, build_sinks, dispatcher_options
+
+    origin = str(settings.config_path) if settings.config_path else "config"
+    sinks = [
+        *build_sinks(settings.alerts, jsonl_override=alerts_jsonl, base_dir=_config_dir(settings), origin=origin),
+        *extra_sinks,
+    ]
+    if not sinks:
+        return None
+    options = dispatcher_options(settings.alerts, origin=origin)
+    return Dispatcher(sinks, ledger=store.record_delivery, wait=False, **options)  # type: ignore[arg-type]
 
 
 def _config_dir(settings: Settings) -> Path | None:

@@ -93,9 +93,10 @@ def test_daemon_once_stores_tags_alerts_and_is_idempotent(tmp_path: Path, feed_s
     titles = dict(db_rows(db, "select id, title from items"))
     plunge = next(i for i, t in titles.items() if t.startswith("Nvidia shares plunge"))
     porridge = next(i for i, t in titles.items() if t.startswith("小米粥"))
-    assert ("NVDA.US",) in db_rows(db, f"select ticker from item_tickers where item_id = '{plunge}'")
-    assert db_rows(db, f"select ticker from item_tickers where item_id = '{porridge}'") == []
-    labels = dict(db_rows(db, "select item_id, label from sentiments"))
+    tickers_of = "select t.ticker from item_tickers t join items i on i.key = t.item_key where i.id = '{}'"
+    assert ("NVDA.US",) in db_rows(db, tickers_of.format(plunge))
+    assert db_rows(db, tickers_of.format(porridge)) == []
+    labels = dict(db_rows(db, "select i.id, s.label from sentiments s join items i on i.key = s.item_key"))
     assert labels[plunge] == "neg"
 
     alert_lines = [json.loads(x) for x in alerts.read_text(encoding="utf-8").splitlines()]
