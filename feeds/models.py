@@ -34,6 +34,7 @@ class JsonMapping:
     summary: str | None = None
     published: str | None = None
     id: str | None = None
+    utc_offset: str | None = None  # e.g. "+08:00": the zone of published times that carry none
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,6 +50,7 @@ class Source:
     tickers: tuple[str, ...] = ()
     json: JsonMapping | None = None
     id: str = ""
+    utc_offset: str | None = None  # e.g. "+08:00": the zone of feed dates that carry none
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -89,6 +91,7 @@ class Item:
     published: datetime | None = None
     fetched: datetime | None = None
     lang: str | None = None  # a hint from the feed or the source config
+    publisher: str | None = None  # the outlet behind an aggregator entry (Google News <source>)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,3 +111,7 @@ class FetchOutcome:
     started: datetime | None = None
     next_poll: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    interval: float | None = None  # the adaptive interval in force (FetchState.interval)
+    items_seen: int = 0  # entries in the response (0 for a 304 or a failure)
+    consecutive_failures: int = 0  # including this attempt (0 after a success or a 304)
+    retry_after: float | None = None  # seconds the server asked us to wait (429/503), uncapped

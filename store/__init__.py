@@ -1,1 +1,35 @@
-"""The only package that touches SQLite: schema and migrations, writes, queries, views, FTS."""
+"""The only package that touches SQLite: schema and migrations, writes, queries, views, FTS.
+
+    >>> from store import Store
+    >>> with Store.memory() as store:
+    ...     store.stats(now=__import__("datetime").datetime(2025, 1, 27)).items_total
+    0
+
+See ``store/db.py`` for the API and ``docs/schema.md`` for the tables and views.
+"""
+
+from __future__ import annotations
+
+from store.db import Store
+from store.models import (
+    PruneResult,
+    SaveResult,
+    SourceHealth,
+    StoredAlert,
+    StoredItem,
+    StoreStats,
+    ThesisSummary,
+)
+from store.schema import SCHEMA_VERSION
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "PruneResult",
+    "SaveResult",
+    "SourceHealth",
+    "Store",
+    "StoreStats",
+    "StoredAlert",
+    "StoredItem",
+    "ThesisSummary",
+]

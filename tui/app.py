@@ -1,0 +1,524 @@
+"""The Textual app: wires the store, the watchlist and (optionally) the poller to the screens.
+
+``make_app`` is the one factory the CLI and the tests share::
+
+    app = make_app(settings, store=Store.open(path, readonly=True), watchlist=load_watchlist())
+    app.run()
+
+Two modes:
+
+- **attached** (``pipeline=None``): another process (the daemon) writes the database; a timer
+  checks ``store.data_version()`` and the screens re-read when it changes. Nothing here imports
+  the sentiment scorer, so snownlp is never loaded.
+- **polling**: one long-running worker runs ``pipeline.run_forever``; each finished cycle
+  (``pipeline.on_cycle``) makes the screens re-read. Fetching is async and tagging runs in a
+  thread inside the pipeline, so the UI never waits on the network or on scoring.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import webbrowser
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from store.models import StoredAlert
+from thesiswatch.errors import ThesiswatchError
+from tui.screens.main import MainScreen
+from tui.screens.pick import PickScreen
+from tui.text import clean, is_web_url
+from tui.widgets.status_bar import Status, StatusBar
+
+if TYPE_CHECKING:
+    from signals.watchlist import Watchlist
+    from store import Store, StoreStats
+    from thesiswatch.config import Settings
+    from thesiswatch.pipeline import CycleReport, Pipeline
+
+Clock = Callable[[], datetime]
+
+SNOOZE_CHOICES: dict[str, tuple[str, timedelta]] = {
+    "1h": ("for 1 hour", timedelta(hours=1)),
+    "4h": ("for 4 hours", timedelta(hours=4)),
+    "24h": ("for 24 hours", timedelta(hours=24)),
+    "7d": ("for 7 days", timedelta(days=7)),
+}
+MUTE_FOR = timedelta(hours=24)
+AGE_REFRESH = 60.0  # seconds between re-reads when nothing changed
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class CyclePolled(Message):
+    """The poll worker finished a cycle (new items and alerts may be stored)."""
+
+    def __init__(self, report: CycleReport) -> None:
+        super().__init__()
+        self.report = report
+
+
+class ThesisWatchApp(App[None]):
+    """thesiswatch's terminal UI. Build it with :func:`make_app`."""
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses may live elsewhere
+    TITLE = "thesiswatch"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 (Textual's own type)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", tooltip="Quit thesiswatch (also ctrl+q)"),
+        Binding("question_mark", "help", "Help", tooltip="This list of every key"),
+        Binding(
+            "r",
+            "refresh",
+            "Refresh",
+            show=False,
+            tooltip="Re-read the database; when polling, poll every source now",
+        ),
+        Binding(
+            "d",
+            "toggle_dark",
+            "Light/dark",
+            show=False,
+            tooltip="Switch between the light and the dark theme",
+        ),
+        Binding(
+            "tab",
+            "focus_next",
+            "Next pane",
+            show=False,
+            tooltip="Board, alerts, news, detail, in turn",
+        ),
+        Binding("shift+tab", "focus_previous", "Prev pane", show=False),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings | None,
+        *,
+        store: Store,
+        watchlist: Watchlist,
+        pipeline: Pipeline | None = None,
+        clock: Clock | None = None,
+        watch_interval: float = 2.0,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.store = store
+        self.watchlist = watchlist
+        self.pipeline = pipeline
+        self.clock: Clock = clock or system_clock
+        self.watch_interval = watch_interval
+        self.stale_screens: dict[Screen[Any], None] = {}
+        """Screens below the top one that missed a data change (they re-read on resume)."""
+        self._data_version: object = None
+        self._stop_polling = asyncio.Event()
+        self._last_cycle: CycleReport | None = None
+        self._stats: StoreStats | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        return "polling" if self.pipeline is not None else "attached"
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def get_default_screen(self) -> Screen[Any]:
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        self._data_version = self.store.data_version()
+        self.set_interval(self.watch_interval, self.check_for_changes, name="watch-db")
+        # ages ("5m", "2h") and the 24 h windows move on even when no data arrives
+        self.set_interval(AGE_REFRESH, self.data_changed, name="refresh-ages")
+        if self.pipeline is not None:
+            self._hook_pipeline(self.pipeline)
+            self.run_poller()
+
+    def on_unmount(self) -> None:
+        self._stop_polling.set()
+
+    def _hook_pipeline(self, pipeline: Pipeline) -> None:
+        previous = pipeline.on_cycle
+
+        def cycle_done(report: CycleReport) -> None:
+            if previous is not None:
+                previous(report)
+            self.post_message(CyclePolled(report))
+
+        pipeline.on_cycle = cycle_done
+
+    @work(group="poller", exclusive=True, exit_on_error=False)
+    async def run_poller(self) -> None:
+        """The one long-running poll worker (own-poll mode)."""
+        assert self.pipeline is not None
+        await self.pipeline.run_forever(self._stop_polling)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker errors end here: one notification, the app carries on."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            message = (
+                str(error)
+                if isinstance(error, ThesiswatchError)
+                else f"{type(error).__name__}: {error}"
+            )
+            self.notify(
+                clean(message), title=f"{event.worker.group or 'worker'} failed", severity="error"
+            )
+
+    def on_cycle_polled(self, message: CyclePolled) -> None:
+        self._last_cycle = message.report
+        self.data_changed()
+
+    # -- data changes ---------------------------------------------------------------------
+
+    def check_for_changes(self) -> None:
+        """Timer: re-read when another connection (the daemon) committed."""
+        try:
+            version = self.store.data_version()
+        except ThesiswatchError as exc:
+            self.notify(clean(exc), severity="error")
+            return
+        if version != self._data_version:
+            self._data_version = version
+            self.data_changed()
+        else:
+            self.update_status()
+
+    def data_changed(self) -> None:
+        """Re-read the visible screen now; the ones below re-read when shown again."""
+        for screen in self.screen_stack[:-1]:
+            if hasattr(screen, "reload"):
+                self.stale_screens[screen] = None
+        self._reload_screen(self.screen)
+        self.update_status(reread=True)
+
+    def _reload_screen(self, screen: Screen[Any]) -> None:
+        reload = getattr(screen, "reload", None)
+        if reload is not None:
+            reload()
+        elif len(self.screen_stack) > 1:
+            # a modal on top: reload the screen under it
+            under = self.screen_stack[-2]
+            reload_under = getattr(under, "reload", None)
+            if reload_under is not None:
+                reload_under()
+
+    def update_status(self, *, reread: bool = False) -> None:
+        """Rebuild the status bar; ``reread`` re-reads the store's stats (after new data)."""
+        now = self.now()
+        if reread or self._stats is None:
+            self._stats = self.store.stats(now)
+        stats = self._stats
+        filters = ""
+        main = self._main_screen()
+        if main is not None:
+            filters = main.filters.describe(self._source_name(main.filters.source_id))
+            if main.show_hidden:
+                filters = f"{filters}, hidden shown" if filters else "hidden shown"
+        status = Status(
+            mode=self.mode,
+            busy=bool(getattr(self.pipeline, "polling", False)),
+            last_poll=stats.last_poll,
+            items_today=stats.items_today,
+            items_total=stats.items_total,
+            failing=stats.failing_sources,
+            sources=stats.sources_active,
+            filters=filters,
+            now=now,
+        )
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.status = status
+
+    def _main_screen(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def _source_name(self, source_id: str | None) -> str | None:
+        if not source_id:
+            return None
+        for source in self.store.source_health():
+            if source.source_id == source_id:
+                return source.name
+        return source_id
+
+    # -- navigation -----------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_sources(self) -> None:
+        from tui.screens.sources import SourcesScreen
+
+        if not isinstance(self.screen, SourcesScreen):
+            self.push_screen(SourcesScreen())
+
+    def action_report(self) -> None:
+        from tui.screens.report import ReportScreen
+
+        if not isinstance(self.screen, ReportScreen):
+            self.push_screen(ReportScreen())
+
+    def open_ticker(self, ticker: str | None) -> None:
+        """Open the ticker screen for ``ticker``, asking which one when it is None."""
+        from tui.screens.ticker import TickerScreen
+
+        if ticker is None:
+            self.pick_ticker(lambda chosen: chosen and self.push_screen(TickerScreen(chosen)))
+        else:
+            self.push_screen(TickerScreen(ticker))
+
+    def pick_ticker(
+        self, then: Callable[[str | None], object], *, current: str | None = None
+    ) -> None:
+        """Ask for a ticker of the watchlist (or "all"); call ``then`` with it."""
+        options: list[tuple[str, Text | str]] = [("", Text("all tickers", style="italic"))]
+        for company in self.watchlist.companies:
+            label = Text(f"{company.id:<11}", style="bold")
+            label.append(clean(company.name))
+            if company.name_zh:
+                label.append(f"  {clean(company.name_zh)}", style="dim")
+            options.append((company.id, label))
+
+        def chosen(ticker: str | None) -> None:
+            if ticker is not None:
+                then(ticker or None)
+
+        self.push_screen(PickScreen("Filter by ticker", options, current=current or ""), chosen)
+
+    def action_refresh(self) -> None:
+        """Re-read now; when polling, poll every source now too."""
+        if self.pipeline is not None:
+            self.pipeline.wake()
+            self.notify("Polling every source now.", timeout=2)
+        self._data_version = self.store.data_version()
+        self.data_changed()
+
+    def action_toggle_dark(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Textual's own link opening goes through the same http(s)-only check."""
+        self.open_link(url)
+
+    def open_link(self, url: str) -> None:
+        """Open an http(s) link in the browser; anything else is refused."""
+        if not url:
+            self.notify("This has no link.", severity="warning", timeout=2)
+            return
+        if not is_web_url(url):
+            self.notify(
+                Text(f"Not opening a non-web link: {clean(url)[:80]}").plain,
+                severity="warning",
+                markup=False,
+            )
+            return
+        self._open_in_browser(url)
+
+    @work(thread=True, group="browser", exit_on_error=False)
+    def _open_in_browser(self, url: str) -> None:
+        webbrowser.open(url, new=2)
+
+    # -- alert state (stored through the Store) --------------------------------------------
+
+    def _need_alert(self, alert: StoredAlert | None) -> StoredAlert | None:
+        if alert is None:
+            self.notify("Select an alert first.", severity="warning", timeout=2)
+        return alert
+
+    def _alert_state_changed(self, message: str) -> None:
+        self.notify(message, timeout=2, markup=False)
+        self.data_changed()
+
+    def ack_alert(self, alert: StoredAlert | None) -> None:
+        if (alert := self._need_alert(alert)) is None:
+            return
+        self.store.set_alert_state(alert.id, acked=not alert.acked)
+        self._alert_state_changed("Alert unacknowledged." if alert.acked else "Alert acknowledged.")
+
+    def mark_false_positive(self, alert: StoredAlert | None) -> None:
+        if (alert := self._need_alert(alert)) is None:
+            return
+        self.store.set_alert_state(alert.id, false_positive=not alert.false_positive)
+        self._alert_state_changed(
+            "False-positive mark removed."
+            if alert.false_positive
+            else "Alert marked as a false positive."
+        )
+
+    def snooze_alert(self, alert: StoredAlert | None) -> None:
+        if (target := self._need_alert(alert)) is None:
+            return
+        options: list[tuple[str, Text | str]] = [
+            (key, label) for key, (label, _) in SNOOZE_CHOICES.items()
+        ]
+        if target.snoozed_until is not None:
+            options.append(("0", "wake it now (unsnooze)"))
+
+        def chosen(key: str | None) -> None:
+            if key is None:
+                return
+            if key == "0":
+                # the store keeps a snooze unless given another time: end it a second ago
+                self.store.set_alert_state(
+                    target.id, snoozed_until=self.now() - timedelta(seconds=1)
+                )
+                self._alert_state_changed("Alert unsnoozed.")
+                return
+            label, span = SNOOZE_CHOICES[key]
+            self.store.set_alert_state(target.id, snoozed_until=self.now() + span)
+            self._alert_state_changed(f"Alert snoozed {label}.")
+
+        self.push_screen(PickScreen("Snooze this alert", options), chosen)
+
+    def mute_for_alert(self, alert: StoredAlert | None) -> None:
+        if (target := self._need_alert(alert)) is None:
+            return
+        if not target.tickers:
+            self.notify("This alert names no ticker.", severity="warning", timeout=2)
+            return
+        if len(target.tickers) == 1:
+            self.mute_ticker(target.tickers[0])
+            return
+        options: list[tuple[str, Text | str]] = [(t, t) for t in target.tickers]
+
+        def chosen(ticker: str | None) -> None:
+            if ticker:
+                self.mute_ticker(ticker)
+
+        self.push_screen(
+            PickScreen(f"Mute which ticker for {MUTE_FOR.total_seconds() / 3600:.0f} h?", options),
+            chosen,
+        )
+
+    def mute_ticker(self, ticker: str) -> None:
+        self.store.mute_ticker(ticker, self.now() + MUTE_FOR)
+        self._alert_state_changed(f"Alerts about {clean(ticker)} muted for 24 hours.")
+
+    # -- command palette ------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every action of the app is here, plus Textual's own (theme, keys, screenshot)."""
+        yield from super().get_system_commands(screen)
+        main = self._main_screen()
+        yield SystemCommand("Help", "Every key binding", self.action_help)
+        yield SystemCommand(
+            "Refresh", "Re-read the database (and poll now when polling)", self.action_refresh
+        )
+        yield SystemCommand(
+            "Sources", "Health of every source; refresh one or all", self.action_sources
+        )
+        yield SystemCommand("Report", "The report's facts and theses", self.action_report)
+        yield SystemCommand(
+            "Ticker view",
+            "Sentiment, mentions, items and alerts of a ticker",
+            lambda: self.open_ticker(None),
+        )
+        yield SystemCommand(
+            "Toggle light/dark", "Switch between the light and dark theme", self.action_toggle_dark
+        )
+        if main is None:
+            return
+        yield SystemCommand(
+            "Search",
+            "Full-text search of titles and summaries",
+            self._on_main(main, main.action_search),
+        )
+        yield SystemCommand(
+            "Filters",
+            "Language, sentiment, source, time window",
+            self._on_main(main, main.action_filters),
+        )
+        yield SystemCommand(
+            "Clear filters", "Show everything", self._on_main(main, main.action_clear_filters)
+        )
+        yield SystemCommand(
+            "Show/hide hidden alerts",
+            "Snoozed, muted and false positives",
+            self._on_main(main, main.action_toggle_hidden),
+        )
+        yield SystemCommand(
+            "Filter by ticker…", "Pick a ticker", self._on_main(main, main.action_pick_ticker)
+        )
+        for thesis in self.watchlist.theses:
+            yield SystemCommand(
+                f"Filter by thesis: {clean(thesis.title)}",
+                f"Alerts and news bearing on '{thesis.id}' (again to clear)",
+                self._on_main(main, partial(main.set_thesis, thesis.id)),
+            )
+        for company in self.watchlist.companies:
+            yield SystemCommand(
+                f"Filter by ticker: {company.id} {clean(company.name)}",
+                f"Alerts and news about {clean(company.name)} {clean(company.name_zh or '')}",
+                self._on_main(main, partial(main.set_ticker, company.id)),
+                discover=False,
+            )
+            yield SystemCommand(
+                f"Ticker view: {company.id} {clean(company.name)}",
+                "Sentiment over time, mentions, recent items and alerts",
+                partial(self.open_ticker, company.id),
+                discover=False,
+            )
+        yield SystemCommand(
+            "Open link", "Open the selected item's link in the browser", main.action_open_link
+        )
+        yield SystemCommand(
+            "Acknowledge alert", "Mark the selected alert as seen (again to undo)", main.action_ack
+        )
+        yield SystemCommand(
+            "Snooze alert", "Hide the selected alert for a while", main.action_snooze
+        )
+        yield SystemCommand(
+            "Mute ticker",
+            "Silence alerts about the selected alert's ticker for 24 h",
+            main.action_mute,
+        )
+        yield SystemCommand(
+            "Mark false positive",
+            "Tell the rules this alert was wrong (again to undo)",
+            main.action_false_positive,
+        )
+
+    def _on_main(self, main: MainScreen, action: Callable[[], object]) -> Callable[[], None]:
+        """Run ``action`` on the main screen, going back to it first if another screen is on top."""
+
+        def run() -> None:
+            while len(self.screen_stack) > 1 and self.screen is not main:
+                self.pop_screen()
+            action()
+
+        return run
+
+
+def make_app(
+    settings: Settings | None,
+    *,
+    store: Store,
+    watchlist: Watchlist,
+    pipeline: Pipeline | None = None,
+    clock: Clock | None = None,
+) -> ThesisWatchApp:
+    """The app, wired. ``pipeline=None`` attaches to a database others write."""
+    return ThesisWatchApp(
+        settings, store=store, watchlist=watchlist, pipeline=pipeline, clock=clock
+    )

@@ -1,0 +1,143 @@
+"""The live alert list: newest first, severity colour, rule, ticker, thesis, sources, age."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+
+from store.models import StoredAlert
+from tui.render import SEVERITY_MARK, SEVERITY_STYLE, STANCE_MARK, STANCE_STYLE, age_since, as_utc
+from tui.text import safe_text
+from tui.widgets.record_table import RecordTable
+
+
+class AlertList(RecordTable):
+    """A table of alerts. Highlighting a row posts :class:`AlertList.AlertHighlighted`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding(
+            "a",
+            "screen.ack",
+            "Ack",
+            tooltip="Acknowledge the alert (it leaves the list; again to undo)",
+        ),
+        Binding(
+            "s", "screen.snooze", "Snooze", tooltip="Hide the alert for 1 h, 4 h, 24 h or 7 days"
+        ),
+        Binding(
+            "m", "screen.mute", "Mute", tooltip="Mute alerts about the alert's ticker for 24 hours"
+        ),
+        Binding(
+            "x",
+            "screen.false_positive",
+            "False+",
+            tooltip="Mark the alert as a false positive (again to undo)",
+        ),
+        Binding(
+            "H",
+            "screen.toggle_hidden",
+            "Hidden",
+            show=False,
+            tooltip="Show or hide acknowledged, snoozed, muted and false-positive alerts",
+        ),
+    ]
+
+    class AlertHighlighted(Message):
+        """The cursor moved onto an alert."""
+
+        def __init__(self, alert: StoredAlert) -> None:
+            super().__init__()
+            self.alert = alert
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.alerts: list[StoredAlert] = []
+        self.now: datetime | None = None
+
+    COLUMNS: ClassVar[list[tuple[str, int, int]]] = [
+        ("", 2, 2),
+        ("age", 4, 3),
+        ("rule", 16, 10),
+        ("ticker", 10, 9),
+        ("thesis", 13, 8),
+        ("src", 3, 3),
+    ]
+
+    @property
+    def current(self) -> StoredAlert | None:
+        if not self.alerts or self.cursor_row < 0 or self.cursor_row >= len(self.alerts):
+            return None
+        return self.alerts[self.cursor_row]
+
+    def show(self, alerts: Sequence[StoredAlert], now: datetime) -> None:
+        """Replace the rows, keeping the cursor on the same alert when it is still there."""
+        previous = self.current
+        self.alerts = list(alerts)
+        self.now = now
+        self.rebuild(previous.id if previous is not None else None)
+
+    def rebuild(self, keep: str | None = None) -> None:
+        keep = keep or getattr(self.current, "id", None)
+        widths = self.fit_columns()
+        self.clear()
+        if self.now is None:
+            return
+        for alert in self.alerts:
+            self.add_row(self.compose_row(self._cells(alert, self.now), widths), key=alert.id)
+        if not self.alerts:
+            return
+        ids = [a.id for a in self.alerts]
+        self.move_cursor(row=ids.index(keep) if keep in ids else 0, animate=False)
+
+    @staticmethod
+    def _cells(alert: StoredAlert, now: datetime) -> list[Text]:
+        hidden = bool(alert.false_positive) or _is_snoozed(alert, now)
+        dim = "dim" if alert.acked or hidden else ""
+        severity = alert.severity
+        sev = Text(SEVERITY_MARK.get(severity, "  "), style=SEVERITY_STYLE.get(severity, ""))
+        if alert.false_positive:
+            sev = Text("✗ ", style="dim")
+        elif alert.acked:
+            sev = Text("✓ ", style="dim")
+        thesis = Text(no_wrap=True)
+        if alert.thesis:
+            thesis.append(
+                STANCE_MARK.get(alert.stance or "", " "),
+                style=STANCE_STYLE.get(alert.stance or "", ""),
+            )
+            thesis.append_text(safe_text(alert.thesis))
+        tickers = list(alert.tickers)
+        ticker = safe_text(tickers[0] if tickers else "—")
+        if len(tickers) > 1:
+            ticker.append(f"+{len(tickers) - 1}", style="dim")
+        title_style = (
+            f"{SEVERITY_STYLE.get(severity, '')} {dim}".strip() if severity == "critical" else dim
+        )
+        return [
+            sev,
+            Text(age_since(alert.created, now), style="dim"),
+            safe_text(alert.rule, style=dim),
+            ticker,
+            thesis,
+            Text(str(alert.source_count or ""), style=dim, justify="right"),
+            safe_text(alert.title, style=title_style),
+        ]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        alert = self.current
+        if alert is not None:
+            self.post_message(self.AlertHighlighted(alert))
+
+
+def _is_snoozed(alert: StoredAlert, now: datetime) -> bool:
+    until = as_utc(alert.snoozed_until)
+    return until is not None and until > now

@@ -1,0 +1,92 @@
+"""A row-cursor table of records, each row drawn as one pre-composed line.
+
+Textual's ``DataTable`` renders (and measures) every cell separately; a feed list redrawn on
+every filter change spends most of its time there. Here each row is one ``Text`` built from
+fixed-width cells (the last, the title, takes the width the others leave), so a repaint
+renders one renderable per visible row. Cursor, scrolling, mouse and the ``RowHighlighted``
+and ``RowSelected`` messages are the ``DataTable``'s own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
+
+ROW_KEY = "row"
+GAP = 1  # spaces between cells
+NARROW = 90  # below this many columns, tables use their narrow column widths
+MIN_TITLE = 10
+
+
+class RecordTable(DataTable[Text]):
+    """Base of :class:`AlertList` and :class:`NewsStream`: subclasses fill rows in ``rebuild``.
+
+    ``COLUMNS`` lists ``(label, width, narrow width)`` of the fixed columns; a last ``title``
+    column takes the rest. A cell whose ``Text.justify`` is ``"right"`` is right-aligned.
+    """
+
+    COLUMNS: ClassVar[list[tuple[str, int, int]]] = []
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", **kwargs)
+
+    @property
+    def narrow(self) -> bool:
+        return self.size.width < NARROW
+
+    def widths(self) -> list[int]:
+        """Cell widths for the current size, the title's last."""
+        fixed = [small if self.narrow else wide for _, wide, small in self.COLUMNS]
+        total = self.scrollable_content_region.width - 2 * self.cell_padding
+        title = max(MIN_TITLE, total - sum(fixed) - GAP * len(fixed))
+        return [*fixed, title]
+
+    @staticmethod
+    def compose_row(cells: Sequence[Text], widths: Sequence[int]) -> Text:
+        """One line: each cell cut (with an ellipsis) or padded to its width."""
+        row = Text(no_wrap=True, overflow="crop", end="")
+        last = len(widths) - 1
+        for index, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+            piece = cell.copy()
+            piece.no_wrap = True
+            if piece.cell_len > width:
+                piece.truncate(width, overflow="ellipsis")
+            pad = " " * max(0, width - piece.cell_len)
+            if cell.justify == "right":
+                row.append(pad)
+                row.append_text(piece)
+            else:
+                row.append_text(piece)
+                if index < last:
+                    row.append(pad)
+            if index < last:
+                row.append(" " * GAP)
+        return row
+
+    def on_mount(self) -> None:
+        self.add_column(self._header(self.widths()), key=ROW_KEY, width=1)
+
+    def _header(self, widths: Sequence[int]) -> Text:
+        labels = [Text(label) for label, _, _ in self.COLUMNS] + [Text("title")]
+        return self.compose_row(labels, widths)
+
+    def fit_columns(self) -> list[int]:
+        """Size the one column to the widget and redraw the header; returns the cell widths."""
+        widths = self.widths()
+        column = self.columns.get(ColumnKey(ROW_KEY))
+        if column is not None:
+            column.auto_width = False
+            column.width = sum(widths) + GAP * (len(widths) - 1)
+            column.label = self._header(widths)
+        return widths
+
+    def rebuild(self, keep: str | None = None) -> None:
+        """Re-add the rows, keeping the cursor on the record with id ``keep``."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.rebuild()

@@ -1,0 +1,57 @@
+"""The one-line status bar: polling or attached, last poll, items today, failing sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from tui.render import age_since
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What the status bar shows; the app builds one from the store's stats."""
+
+    mode: str = "attached"  # "polling" | "attached"
+    busy: bool = False  # a poll cycle is running right now
+    last_poll: datetime | None = None
+    items_today: int = 0
+    items_total: int = 0
+    failing: int = 0
+    sources: int = 0
+    filters: str = ""
+    now: datetime | None = None
+
+
+class StatusBar(Widget):
+    """Shows a :class:`Status`; replace ``status`` to update it."""
+
+    status: reactive[Status] = reactive(Status, layout=False)
+    """The status on display."""
+
+    def render(self) -> Text:
+        status = self.status
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" thesiswatch ", style="bold reverse")
+        if status.mode == "polling":
+            text.append(" ● polling", style="bold green")
+            if status.busy:
+                text.append("…", style="green")
+        else:
+            text.append(" ◌ attached", style="bold cyan")
+        last = age_since(status.last_poll, status.now) if status.now else "—"
+        text.append(f"  last poll {last}", style="")
+        text.append(f"  {status.items_today:,} today", style="")
+        text.append(f" / {status.items_total:,}", style="dim")
+        if status.failing:
+            text.append(f"  ✗ {status.failing} failing", style="bold red")
+        elif status.sources:
+            text.append(f"  ✓ {status.sources} sources", style="green")
+        if status.filters:
+            text.append("  ⏷ ", style="bold yellow")
+            text.append(status.filters, style="yellow")
+        return text
