@@ -26,12 +26,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def _bench_store() -> object:
+def _bench_store() -> ModuleType:
     """bench/store.py (its generator), loaded by path: its module name would shadow ``store``."""
     spec = importlib.util.spec_from_file_location(
         "bench_store", Path(__file__).with_name("store.py")
@@ -50,16 +51,16 @@ def child(db: Path, acks: Path, round_no: int, batch: int) -> None:
     from store import Store
 
     gen = _bench_store()
-    sources = gen.make_sources(20)  # type: ignore[attr-defined]
+    sources = gen.make_sources(20)
     store = Store.open(db)
     store.sync_sources(sources)
     fd = os.open(acks, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    stream = gen.generate(  # type: ignore[attr-defined]
+    stream = gen.generate(
         10_000_000,
         sources=sources,
         seed=1000 + round_no,
         end=gen.END + timedelta(days=round_no),
-        span=timedelta(days=30),  # type: ignore[attr-defined]
+        span=timedelta(days=30),
     )
     pending = []
     for item, tags in stream:

@@ -389,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
             lambda n: store.ticker_daily_sentiment(tickers[n % len(tickers)], days=365, now=now),
         ),
         (
-            "daily sentiment, one ticker, 1 year (SQL on raw items)",
+            "daily sentiment, one ticker, 1 year (raw join, bypassing the aggregate; informational)",
             50,
             lambda n: store.query(
                 "SELECT substr(t.ts, 1, 10) AS day, avg(i.score), count(*) FROM item_tickers AS t "

@@ -64,14 +64,14 @@ from store.models import (
     ThesisSummary,
 )
 from store.schema import MIGRATION_NAMES, MIGRATIONS, SCHEMA_VERSION
-from store.textindex import plan_search, short_terms
+from store.textindex import fts_phrase, plan_search, short_terms
 from thesiswatch.errors import ReadOnlyQueryError, StoreError
 
 BUSY_TIMEOUT_MS = 15_000
 WAL_CHECKPOINT_PAGES = 16384  # 64 MiB of 4 KiB pages
 CACHE_KIB = 64 * 1024  # page cache per connection: keeps the hot index pages of 1M items
 _CHUNK = 500  # ids per "IN (...)" lookup, well under SQLite's variable limit
-SEARCH_WINDOW = 2000  # matches a search sorts by time (see Store.items)
+SEARCH_WINDOW = 500  # matches a search sorts by time (see Store.items)
 
 
 class Unset(enum.Enum):
@@ -698,9 +698,30 @@ class Store:
         """
         where: list[str] = []
         args: list[Any] = []
-        order = "i.ts DESC"
-        source = "items AS i"
-        if ticker is not None:
+        lookups: list[tuple[str, str]] = []  # (full-text table, MATCH expression)
+        likes: tuple[str, ...] = ()
+        if search is not None and search.strip():
+            plan = plan_search(search)
+            if plan.trigram is not None:
+                lookups.append(("items_fts", plan.trigram))
+            lookups.extend(("items_fts_short", fts_phrase(term)) for term in plan.short)
+            likes = plan.like
+        resort = bool(lookups)
+        if resort:
+            # A search is driven by its first index lookup (newest stored first, see below);
+            # every other filter is checked per match through a primary key.
+            table, match = lookups.pop(0)
+            source = f"{table} AS f JOIN items AS i ON i.key = f.rowid"
+            where.append(f"{table} MATCH ?")
+            args.append(match)
+            order = "f.rowid DESC"
+            if ticker is not None:
+                where.append(
+                    "EXISTS (SELECT 1 FROM item_tickers AS t WHERE t.item_key = i.key "
+                    "AND t.ticker = ?)"
+                )
+                args.append(ticker)
+        elif ticker is not None:
             source = "item_tickers AS t JOIN items AS i ON i.key = t.item_key"
             where.append("t.ticker = ?")
             args.append(ticker)
@@ -716,7 +737,10 @@ class Store:
             if since is not None:
                 where.append("h.ts >= ?")
                 args.append(to_iso(since))
-        if ticker is not None and thesis is not None:
+        else:
+            source = "items AS i"
+            order = "i.ts DESC"
+        if thesis is not None and (resort or ticker is not None):
             where.append(
                 "EXISTS (SELECT 1 FROM item_theses AS h WHERE h.item_key = i.key AND h.thesis = ?)"
             )
@@ -736,29 +760,14 @@ class Store:
                 "AND x.source_id = ?)"
             )
             args.append(source_id)
-        resort = False
-        if search is not None and search.strip():
-            plan = plan_search(search)
-            lookups: list[tuple[str, str]] = []
-            if plan.trigram is not None:
-                lookups.append(("items_fts", plan.trigram))
-            lookups.extend(("items_fts_short", f'"{term}"') for term in plan.short)
-            if lookups and ticker is None and thesis is None:
-                table, match = lookups.pop(0)
-                source = f"{table} AS f JOIN items AS i ON i.key = f.rowid"
-                where.insert(0, f"{table} MATCH ?")
-                args.insert(0, match)
-                order = "f.rowid DESC"
-                resort = True
-            for table, match in lookups:
-                where.append(f"i.key IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
-                args.append(match)
-            for term in plan.like:
-                pattern = (
-                    "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                )
-                where.append("(i.title LIKE ? ESCAPE '\\' OR i.summary LIKE ? ESCAPE '\\')")
-                args.extend([pattern, pattern])
+        for table, match in lookups:
+            where.append(f"i.key IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
+            args.append(match)
+        for term in likes:
+            escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{escaped}%"
+            where.append("(i.title LIKE ? ESCAPE '\\' OR i.summary LIKE ? ESCAPE '\\')")
+            args.extend([pattern, pattern])
         condition = (" WHERE " + " AND ".join(where)) if where else ""
         if not resort:
             sql = f"SELECT {_ITEM_COLUMNS} FROM {source}{condition} ORDER BY {order} LIMIT ?"
@@ -1587,36 +1596,45 @@ class _ItemWriter:
             getattr(result, what).append(sid)
 
     def _add_tags(self, key: int, ts: str, tags: Tags) -> None:
-        """Queue the tag rows of an item and count it in the daily aggregates."""
+        """Queue the tag rows of an item and count it in the daily aggregates (inlined: this
+        runs for every new item of a bulk ingest)."""
         sentiment = tags.sentiment
-        tickers = {m.ticker: m for m in tags.tickers}
-        theses = {t.thesis: t for t in tags.theses}
-        self.tickers.extend(
-            (key, m.ticker, ts, _spans_json(m.spans), _list_json(m.matched))
-            for m in tickers.values()
-        )
-        self.theses.extend(
-            (key, t.thesis, t.stance, t.strength, _list_json(t.evidence), ts)
-            for t in theses.values()
-        )
+        label, score = sentiment.label, sentiment.score
+        day = ts[:10]
+        slot = _LABEL_SLOT.get(label)
+        seen: set[str] = set()
+        for m in tags.tickers:
+            if m.ticker in seen:
+                continue
+            seen.add(m.ticker)
+            self.tickers.append((key, m.ticker, ts, _spans_json(m.spans), _list_json(m.matched)))
+            agg = self.ticker_days.get((m.ticker, day))
+            if agg is None:
+                agg = self.ticker_days[(m.ticker, day)] = [0, 0, 0, 0, 0.0]
+            agg[0] += 1
+            if slot is not None:
+                agg[slot] += 1
+            agg[4] += score
+        seen.clear()
+        for t in tags.theses:
+            if t.thesis in seen:
+                continue
+            seen.add(t.thesis)
+            self.theses.append((key, t.thesis, t.stance, t.strength, _list_json(t.evidence), ts))
+            counts = self.thesis_days.get((t.thesis, day))
+            if counts is None:
+                counts = self.thesis_days[(t.thesis, day)] = [0, 0]
+            counts[0 if t.stance == "support" else 1] += 1
         self.sentiments.append(
             (
                 key,
                 sentiment.scorer,
                 sentiment.version,
-                sentiment.label,
-                sentiment.score,
+                label,
+                score,
                 _list_json(sentiment.evidence),
                 self.now,
             )
-        )
-        self._count(
-            ts,
-            list(tickers),
-            [(t.thesis, t.stance) for t in theses.values()],
-            sentiment.label,
-            sentiment.score,
-            +1,
         )
 
     def _update(

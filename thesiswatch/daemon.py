@@ -198,7 +198,8 @@ async def _retention_loop(pipeline: Pipeline, ctx: Context, stop: asyncio.Event)
     while not stop.is_set():
         days = ctx.settings().retention_days
         if days:
-            result = pipeline.store.prune(older_than=timedelta(days=days))
+            # No VACUUM here: it would hold up writes on a large file; freed pages are reused.
+            result = pipeline.store.prune(older_than=timedelta(days=days), vacuum=False)
             event("retention.pruned", items=result.items_deleted, days=days)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=86400)

@@ -95,3 +95,33 @@ def test_short_terms_and_plan() -> None:
     plan = plan_search('中芯国际 小米 "a b" 米 AI')
     assert plan.trigram == '"中芯国际" AND "a b"'
     assert plan.short == ("小米", "ai") and plan.like == ("米",)
+
+
+def test_search_combined_with_ticker_and_thesis(store: Store) -> None:
+    store.save_items(
+        [
+            (
+                make_item("a", "小米 price war", published=T0),
+                make_tags(tickers=("1810.HK",), theses={"edge": "challenge"}),
+            ),
+            (
+                make_item("b", "NIO price war", published=T0 - timedelta(hours=1)),
+                make_tags(tickers=("NIO.US",), theses={"edge": "challenge"}),
+            ),
+            (
+                make_item("c", "NIO price war again", published=T0 - timedelta(hours=2)),
+                make_tags(tickers=("NIO.US",), theses={"risk": "support"}),
+            ),
+            (
+                make_item("d", "NIO 100% up", published=T0 - timedelta(hours=3)),
+                make_tags(tickers=("NIO.US",)),
+            ),
+        ]
+    )
+    ids = lambda **kw: [i.id for i in store.items(**kw)]  # noqa: E731
+    assert ids(search="price war", ticker="NIO.US") == ["b", "c"]
+    assert ids(search="price war", thesis="edge") == ["a", "b"]
+    assert ids(search="price war", ticker="NIO.US", thesis="risk") == ["c"]
+    assert ids(search="小米", thesis="edge") == ["a"]
+    assert ids(search="%", ticker="NIO.US") == ["d"]  # LIKE wildcards are escaped
+    assert ids(search="price war", since=T0 - timedelta(minutes=90)) == ["a", "b"]
