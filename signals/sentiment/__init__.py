@@ -4,8 +4,8 @@ The public surface is small on purpose:
 
 - ``Scorer``: the protocol every scorer follows (``name``, ``version``, ``score(...)``).
 - ``default_scorer()``: the built-in lexicon-and-rules scorer ("tw-lex"), shared and cheap
-  to call; its word lists load on the first score, snownlp is never imported by it unless the
-  optional Bayes signal is switched on (``LexiconScorer(use_bayes=True)``).
+  to call (the first call reads the two word lists, ~10 ms); it never imports snownlp, only
+  the optional Bayes signal does (``LexiconScorer(use_bayes=True)``).
 - ``load_scorer(spec)``: a ``"module:factory"`` plug-in hook, so a user can score with their
   own model (say a local transformer) without it becoming a dependency of ours.
 
@@ -30,7 +30,7 @@ __all__ = ["LexiconScorer", "Scorer", "default_scorer", "label_for", "load_score
 
 @lru_cache(maxsize=1)
 def default_scorer() -> Scorer:
-    """Return the shared built-in scorer (created once; lexicons load on first use)."""
+    """Return the shared built-in scorer (built on the first call, then reused)."""
     return LexiconScorer()
 
 
