@@ -49,6 +49,7 @@ class SchedulePolicy:
     retry_after_cap: float = 6 * 3600.0
     blocked_min_delay: float = 600.0  # after an anti-bot / rate-limit page (SEC locks for 10 min)
     adaptive_divisor: float = 4.0  # poll about this many times per typical gap between entries
+    adaptive_factor: float = 4.0  # a quiet feed is polled at most this many times less often
 
 
 _MAX_AGE = re.compile(r"(?:^|[,\s])(s-maxage|max-age)\s*=\s*\"?(\d+)\"?", re.IGNORECASE)
@@ -98,13 +99,15 @@ def adaptive_interval(
 
     The typical gap is the larger of the mean gap between the newest entries and the age of
     the newest one (a feed that has been silent for a week is not busy, whatever its history);
-    the interval is that gap over ``adaptive_divisor``, within ``[base, ceiling]``. A feed
-    without dated entries keeps ``base``.
+    the interval is that gap over ``adaptive_divisor``, within ``[base, adaptive_factor x base]``
+    (and never past ``ceiling``): a quiet source still gets polled often enough that a sudden
+    burst of news about it alerts within minutes, not hours. A feed without dated entries
+    keeps ``base``.
 
     >>> now = datetime(2025, 1, 10, tzinfo=UTC)
     >>> weekly = [now - timedelta(days=7 * i + 1) for i in range(5)]
     >>> adaptive_interval(weekly, now, 600, SchedulePolicy())
-    21600.0
+    2400.0
     >>> busy = [now - timedelta(minutes=5 * i) for i in range(20)]
     >>> adaptive_interval(busy, now, 600, SchedulePolicy())
     600.0
@@ -121,7 +124,8 @@ def adaptive_interval(
         (newest[0] - newest[-1]).total_seconds() / (len(newest) - 1) if len(newest) > 1 else age
     )
     gap = max(mean_gap, age)
-    return min(max(base, gap / policy.adaptive_divisor), max(base, policy.ceiling))
+    stretch = max(base, min(policy.ceiling, base * policy.adaptive_factor))
+    return min(max(base, gap / policy.adaptive_divisor), stretch)
 
 
 def _jittered(interval: float, policy: SchedulePolicy, rng: random.Random) -> float:

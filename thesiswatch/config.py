@@ -29,6 +29,7 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ _FETCH_KEYS = {
     "per_host_limit": int,
     "rsshub_base": str,
     "default_interval": int,
+    "sec_contact": str,
 }
 _SOURCE_KEYS = {
     "name": str,
@@ -62,6 +64,7 @@ _SOURCE_KEYS = {
     "user_agent": str,
     "tickers": list,
     "json": dict,
+    "utc_offset": str,
 }
 _JSON_KEYS = {"items", "title", "url", "summary", "published", "id"}
 _RETENTION_KEYS = {"days": int}
@@ -93,6 +96,7 @@ class FetchConfig:
     per_host_limit: int = 2
     rsshub_base: str | None = None
     default_interval: int = 900
+    sec_contact: str | None = None  # e-mail for SEC's required User-Agent
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,6 +171,9 @@ def _parse_source(origin: str, index: int, raw: object, default_interval: int) -
             if not isinstance(table.get(req), str):
                 raise ConfigError(f"{origin}: {where}.json.{req} must be a dotted path string")
         mapping = JsonMapping(**{k: str(v) for k, v in table.items()})
+    offset = raw.get("utc_offset")
+    if offset is not None and not re.fullmatch(r"[+-]\d{2}:\d{2}", offset):
+        raise ConfigError(f"{origin}: {where}.utc_offset must look like '+08:00', got {offset!r}")
     tickers = raw.get("tickers", [])
     if not all(isinstance(t, str) for t in tickers):
         raise ConfigError(f"{origin}: {where}.tickers must be a list of ticker ids")
@@ -179,6 +186,7 @@ def _parse_source(origin: str, index: int, raw: object, default_interval: int) -
         user_agent=raw.get("user_agent"),
         tickers=tuple(tickers),
         json=mapping,
+        utc_offset=offset,
     )
 
 

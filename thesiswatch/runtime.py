@@ -29,7 +29,9 @@ def resolve_sources(settings: Settings, watchlist: Watchlist) -> list[Source]:
         return list(settings.sources)
     from feeds.catalogue import builtin_sources
 
-    return builtin_sources(watchlist.companies, rsshub_base=settings.fetch.rsshub_base)
+    return builtin_sources(
+        watchlist.companies, rsshub_base=settings.fetch.rsshub_base, sec_contact=settings.fetch.sec_contact
+    )
 
 
 def make_scorer(settings: Settings) -> Scorer:

@@ -186,7 +186,7 @@ def test_interval_respects_floor_max_age_ttl_and_adapts_to_rare_feeds() -> None:
     assert out["/max-age"].interval == 1800
     assert out["/huge-max-age"].interval == 7200  # a server hint never stretches past the ceiling
     assert out["/ttl"].interval == 45 * 60
-    assert out["/rare"].interval == 7200  # weekly entries: polled at the ceiling
+    assert out["/rare"].interval == 2400  # weekly entries: polled 4x less, no further
     assert out["/busy"].interval == 600  # busy: the configured interval
     assert out["floor"].interval == 60  # never more often than the floor
     assert all(o.next_poll == NOW + timedelta(seconds=o.interval) for o in out.values())
