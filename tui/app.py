@@ -124,7 +124,6 @@ class ThesisWatchApp(App[None]):
         """Screens below the top one that missed a data change (they re-read on resume)."""
         self._data_version: object = None
         self._stop_polling = asyncio.Event()
-        self._last_cycle: CycleReport | None = None
         self._stats: StoreStats | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -177,11 +176,13 @@ class ThesisWatchApp(App[None]):
                 else f"{type(error).__name__}: {error}"
             )
             self.notify(
-                clean(message), title=f"{event.worker.group or 'worker'} failed", severity="error"
+                clean(message),
+                title=f"{event.worker.group or 'worker'} failed",
+                severity="error",
+                markup=False,
             )
 
     def on_cycle_polled(self, message: CyclePolled) -> None:
-        self._last_cycle = message.report
         self.data_changed()
 
     # -- data changes ---------------------------------------------------------------------
@@ -191,7 +192,7 @@ class ThesisWatchApp(App[None]):
         try:
             version = self.store.data_version()
         except ThesiswatchError as exc:
-            self.notify(clean(exc), severity="error")
+            self.notify(clean(exc), severity="error", markup=False)
             return
         if version != self._data_version:
             self._data_version = version
@@ -232,6 +233,7 @@ class ThesisWatchApp(App[None]):
                 filters = f"{filters}, hidden shown" if filters else "hidden shown"
         status = Status(
             mode=self.mode,
+            why=self.sub_title,
             busy=bool(getattr(self.pipeline, "polling", False)),
             last_poll=stats.last_poll,
             items_today=stats.items_today,
@@ -328,7 +330,7 @@ class ThesisWatchApp(App[None]):
             return
         if not is_web_url(url):
             self.notify(
-                Text(f"Not opening a non-web link: {clean(url)[:80]}").plain,
+                f"Not opening a non-web link: {clean(url)[:80]}",
                 severity="warning",
                 markup=False,
             )

@@ -423,3 +423,80 @@ async def test_usable_at_80x24(app: ThesisWatchApp) -> None:
             screen.query_one(DetailPane),
         ):
             assert widget.region.height >= 4, widget
+
+
+async def test_ticker_screen_switches_ticker(app: ThesisWatchApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("T", "t")
+        assert isinstance(app.screen, PickScreen)
+        app.screen.dismiss("981.HK")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, TickerScreen) and screen.ticker == "981.HK"
+        assert {i.id for i in screen.query_one(NewsStream).items} == {
+            "item-05",
+            "item-13",
+            "item-17",
+        }
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_filters_dialog_cancel_and_clear(app: ThesisWatchApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = main_screen(app)
+        screen.filters = screen.filters.with_(lang="en", ticker="NVDA.US")
+        await pilot.press("f", "escape")
+        assert screen.filters.lang == "en"
+        await pilot.press("f")
+        await pilot.click("#f-clear")
+        await pilot.pause()
+        assert (
+            screen.filters.lang is None and screen.filters.ticker == "NVDA.US"
+        )  # the dialog's own only
+
+
+async def test_mute_asks_which_ticker_when_several(app: ThesisWatchApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        alerts = main_screen(app).query_one(AlertList)
+        alerts.move_cursor(row=[a.id for a in alerts.alerts].index("al-3"))  # NVDA.US, AMD.US
+        await pilot.press("m")
+        assert isinstance(app.screen, PickScreen)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert list(store.muted_tickers(NOW)) == ["AMD.US"]
+
+
+async def test_refresh_in_attach_mode_rereads(app: ThesisWatchApp, store: Store) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        news = main_screen(app).query_one(NewsStream)
+        item, tags = items_and_tags()[0]
+        store.save_items(
+            [(replace(item, id="same-connection", url="https://news.example.com/s"), tags)]
+        )
+        await pilot.press("r")  # a write on our own connection does not bump data_version
+        await pilot.pause()
+        assert "same-connection" in [i.id for i in news.items]
+
+
+async def test_scrolling_to_the_end_reads_more(
+    app: ThesisWatchApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui.screens.main as main_module
+
+    monkeypatch.setattr(main_module, "ITEM_LIMIT", 5)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = main_screen(app)
+        screen.item_limit = 5
+        screen.reload_lists()
+        news = screen.query_one(NewsStream)
+        assert len(news.items) == 5
+        news.focus()
+        await pilot.press("j", "j", "j", "j")
+        await pilot.pause()
+        assert len(news.items) == 10

@@ -6,6 +6,7 @@ change of filters re-reads only the alerts and the news (the board depends on ne
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -74,40 +75,22 @@ class MainScreen(Screen[None]):
             show=False,
             tooltip="Drop every filter and the search",
         ),
-        Binding(
-            "1",
-            "toggle_thesis(0)",
-            "Thesis 1",
-            show=False,
-            tooltip="Filter by the first thesis (again to clear)",
-        ),
-        Binding(
-            "2",
-            "toggle_thesis(1)",
-            "Thesis 2",
-            show=False,
-            tooltip="Filter by the second thesis (again to clear)",
-        ),
-        Binding(
-            "3",
-            "toggle_thesis(2)",
-            "Thesis 3",
-            show=False,
-            tooltip="Filter by the third thesis (again to clear)",
-        ),
-        Binding(
-            "4",
-            "toggle_thesis(3)",
-            "Thesis 4",
-            show=False,
-            tooltip="Filter by the fourth thesis (again to clear)",
-        ),
+        *[
+            Binding(
+                str(n + 1),
+                f"toggle_thesis({n})",
+                f"Thesis {n + 1}",
+                show=False,
+                tooltip=f"Filter by the {ordinal} thesis (again to clear)",
+            )
+            for n, ordinal in enumerate(("first", "second", "third", "fourth"))
+        ],
     ]
 
     filters: reactive[Filters] = reactive(Filters, init=False)
     """What the alerts and news are filtered by."""
     show_hidden: reactive[bool] = reactive(False, init=False)
-    """Show snoozed, muted and false-positive alerts too."""
+    """Show acknowledged, snoozed, muted and false-positive alerts too."""
 
     app: ThesisWatchApp
 
@@ -115,6 +98,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.selected: StoredAlert | StoredItem | None = None
         """The alert or item in the detail pane."""
+        self._shown_minute: datetime | None = None
         self.item_limit = ITEM_LIMIT
         """How many items the news stream reads (grows when the user scrolls to the end)."""
 
@@ -207,8 +191,9 @@ class MainScreen(Screen[None]):
         )
         news.border_subtitle = f"{len(items)}{'+' if len(items) >= self.item_limit else ''}"
         self.query_one(ThesisBoard).show([], filters.thesis)
-        self._show_current_detail()
         self.app.update_status()
+        # the lists paint first; the detail pane (one more read, more text) follows a frame later
+        self.call_after_refresh(self._show_current_detail)
 
     def _show_current_detail(self) -> None:
         focused = self.focused
@@ -229,13 +214,22 @@ class MainScreen(Screen[None]):
             self.selected = None
             self.query_one(DetailPane).show_nothing(message)
 
+    def _already_shown(self, record: StoredAlert | StoredItem) -> bool:
+        """True when the detail pane shows this very record (same state) this minute."""
+        minute = self.app.now().replace(second=0, microsecond=0)
+        shown = self.selected == record and self._shown_minute == minute
+        self.selected, self._shown_minute = record, minute
+        return shown
+
     def show_alert(self, alert: StoredAlert) -> None:
+        if self._already_shown(alert):
+            return
         item = self.app.store.item(alert.item_ids[0]) if alert.item_ids else None
-        self.selected = alert
         self.query_one(DetailPane).show_alert(alert, item, self.app.now())
 
     def show_item(self, item: StoredItem) -> None:
-        self.selected = item
+        if self._already_shown(item):
+            return
         self.query_one(DetailPane).show_item(item, self.app.now())
 
     # -- reacting ---------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -56,6 +57,7 @@ class TickerScreen(Screen[None]):
         super().__init__()
         self.ticker = ticker
         self.selected: StoredAlert | StoredItem | None = None
+        self._shown_minute: datetime | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -106,7 +108,7 @@ class TickerScreen(Screen[None]):
 
     def _charts(
         self, daily: list[tuple[str, float, int]], mentions: list[tuple[str, int]]
-    ) -> Table:
+    ) -> Group:
         company = None
         try:
             company = self.app.watchlist.company(self.ticker)
@@ -131,10 +133,9 @@ class TickerScreen(Screen[None]):
         total = sum(count for _, _, count in daily)
         mean = sum(m * n for _, m, n in daily) / total if total else 0.0
         grid = Table.grid(padding=(0, 1))
-        grid.add_column(style="dim", no_wrap=True)
-        grid.add_column(no_wrap=True)
-        grid.add_column(style="dim", no_wrap=True)
-        grid.add_row("", head, "")
+        grid.add_column(style="dim", no_wrap=True, min_width=13)
+        grid.add_column(no_wrap=True, min_width=DAYS)
+        grid.add_column(style="dim", no_wrap=True, overflow="ellipsis")
         grid.add_row(
             f"sentiment {DAYS}d", sparkline(scores), Text(f"mean {mean:+.2f} over {total} items")
         )
@@ -144,17 +145,26 @@ class TickerScreen(Screen[None]):
             Text(f"{sum(volumes)} items, peak {max(volumes, default=0)}/day"),
         )
         grid.add_row("", Text(f"{days[0]} … {days[-1]}", style="dim"), "")
-        return grid
+        return Group(head, grid)
 
     # -- selection and actions ----------------------------------------------------------------
 
+    def _already_shown(self, record: StoredAlert | StoredItem) -> bool:
+        """True when the detail pane shows this very record (same state) this minute."""
+        minute = self.app.now().replace(second=0, microsecond=0)
+        shown = self.selected == record and self._shown_minute == minute
+        self.selected, self._shown_minute = record, minute
+        return shown
+
     def show_alert(self, alert: StoredAlert) -> None:
+        if self._already_shown(alert):
+            return
         item = self.app.store.item(alert.item_ids[0]) if alert.item_ids else None
-        self.selected = alert
         self.query_one(DetailPane).show_alert(alert, item, self.app.now())
 
     def show_item(self, item: StoredItem) -> None:
-        self.selected = item
+        if self._already_shown(item):
+            return
         self.query_one(DetailPane).show_item(item, self.app.now())
 
     @on(AlertList.AlertHighlighted)

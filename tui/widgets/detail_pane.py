@@ -118,7 +118,9 @@ class DetailPane(RichLog, can_focus=True):
     ]
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(wrap=True, markup=False, highlight=False, auto_scroll=False, **kwargs)
+        super().__init__(
+            wrap=True, markup=False, highlight=False, auto_scroll=False, min_width=20, **kwargs
+        )
         self.lines_shown: list[RenderableType] = [Text("Nothing selected.", style="dim")]
 
     def on_mount(self) -> None:
@@ -127,7 +129,8 @@ class DetailPane(RichLog, can_focus=True):
     def _set(self, lines: list[RenderableType]) -> None:
         self.lines_shown = lines
         self.clear()
-        self.write(Group(*lines), scroll_end=False)
+        width = self.scrollable_content_region.width
+        self.write(Group(*lines), width=width if width > 0 else None, scroll_end=False)
         self.scroll_home(animate=False)
 
     def on_resize(self, event: events.Resize) -> None:

@@ -17,6 +17,7 @@ class Status:
     """What the status bar shows; the app builds one from the store's stats."""
 
     mode: str = "attached"  # "polling" | "attached"
+    why: str = ""  # why attached, from the CLI (e.g. "attached to the running daemon")
     busy: bool = False  # a poll cycle is running right now
     last_poll: datetime | None = None
     items_today: int = 0
@@ -43,6 +44,8 @@ class StatusBar(Widget):
                 text.append("…", style="green")
         else:
             text.append(" ◌ attached", style="bold cyan")
+            if status.why and "daemon" in status.why:
+                text.append(" to daemon", style="cyan")
         last = age_since(status.last_poll, status.now) if status.now else "—"
         text.append(f"  last poll {last}", style="")
         text.append(f"  {status.items_today:,} today", style="")

@@ -123,7 +123,7 @@ class ThesisCard(Widget):
 
     def _compact_line(self, data: CardData, width: int) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"{clean(data.title)[:14]:<14} ", style="bold")
+        text.append(f"{clean(data.thesis_id)[:13]:<13} ", style="bold")
         text.append("7d ", style="dim")
         text.append_text(stance_bar(data.support_7d, data.challenge_7d, 8))
         text.append(" ")
