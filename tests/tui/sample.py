@@ -7,6 +7,7 @@ Our own writing, grounded in the report's period (late January 2025). Times are 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from feeds.models import FetchOutcome, Item, Source
 from signals.models import Alert, Sentiment, Tags, ThesisStance, TickerMention
@@ -337,6 +338,15 @@ _ROWS: list[
 ]
 
 
+def _item_id(index: int) -> str:
+    return f"item-{index:02d}"
+
+
+def _item_url(index: int) -> str:
+    """Item ``index``'s link: item 6 carries a hostile one."""
+    return f"https://news.example.com/{index:02d}" if index != 6 else "javascript:alert(1)"
+
+
 def items_and_tags() -> list[tuple[Item, Tags]]:
     pairs: list[tuple[Item, Tags]] = []
     for index, (
@@ -353,11 +363,11 @@ def items_and_tags() -> list[tuple[Item, Tags]]:
     ) in enumerate(_ROWS):
         when = NOW - timedelta(hours=hours)
         item = Item(
-            id=f"item-{index:02d}",
+            id=_item_id(index),
             source_id=SOURCES[src].id,
             title=title,
             summary=summary,
-            url=f"https://news.example.com/{index:02d}" if index != 6 else "javascript:alert(1)",
+            url=_item_url(index),
             published=when,
             fetched=when + timedelta(minutes=5),
             lang=lang,
@@ -374,89 +384,116 @@ def items_and_tags() -> list[tuple[Item, Tags]]:
     return pairs
 
 
-def alerts() -> list[Alert]:
-    def at(hours: float) -> str:
-        return (NOW - timedelta(hours=hours)).isoformat()
+# (hours ago, rule, severity, title, message, tickers, thesis, stance, item index); the alerts
+# are al-1, al-2, ... in this order and each links to its item's URL
+_ALERT_ROWS: list[
+    tuple[
+        float,
+        str,
+        Literal["info", "warning", "critical"],
+        str,
+        str,
+        tuple[str, ...],
+        str,
+        str,
+        int,
+    ]
+] = [
+    (
+        2,
+        "thesis_challenge",
+        "critical",
+        "NVIDIA falls 17%: compute thesis challenged",
+        "A challenging item about NVDA.US carried by 2 sources.",
+        ("NVDA.US",),
+        "compute",
+        "challenge",
+        1,
+    ),
+    (
+        5,
+        "mention_spike",
+        "warning",
+        "Xiaomi mentions spike",
+        "3x the usual daily mentions.",
+        ("1810.HK",),
+        "edge",
+        "support",
+        3,
+    ),
+    (
+        7,
+        "thesis_support",
+        "info",
+        "Export rules support localization",
+        "Tighter US controls support the localization thesis.",
+        ("NVDA.US", "AMD.US"),
+        "localization",
+        "support",
+        4,
+    ),
+    (
+        12,
+        "thesis_challenge",
+        "warning",
+        HOSTILE_TITLE,
+        "Hostile \x1b[31mmessage[/]",
+        ("AMD.US",),
+        "risk",
+        "challenge",
+        6,
+    ),
+    (
+        30,
+        "sentiment_shift",
+        "warning",
+        "Apple sentiment turns negative",
+        "Mean sentiment fell below -0.4 over 24 h.",
+        ("AAPL.US",),
+        "edge",
+        "challenge",
+        8,
+    ),
+    (
+        90,
+        "thesis_challenge",
+        "info",
+        "GPU overcapacity warning",
+        "Challenging item about the compute thesis.",
+        ("NVDA.US", "AMD.US"),
+        "compute",
+        "challenge",
+        12,
+    ),
+]
 
+
+def alerts() -> list[Alert]:
     return [
         Alert(
-            id="al-1",
-            created=at(2),
-            rule="thesis_challenge",
-            severity="critical",
-            title="NVIDIA falls 17%: compute thesis challenged",
-            message="A challenging item about NVDA.US carried by 2 sources.",
-            url="https://news.example.com/01",
-            tickers=("NVDA.US",),
-            thesis="compute",
-            stance="challenge",
-            item_ids=("item-01",),
-        ),
-        Alert(
-            id="al-2",
-            created=at(5),
-            rule="mention_spike",
-            severity="warning",
-            title="Xiaomi mentions spike",
-            message="3x the usual daily mentions.",
-            url="https://news.example.com/03",
-            tickers=("1810.HK",),
-            thesis="edge",
-            stance="support",
-            item_ids=("item-03",),
-        ),
-        Alert(
-            id="al-3",
-            created=at(7),
-            rule="thesis_support",
-            severity="info",
-            title="Export rules support localization",
-            message="Tighter US controls support the localization thesis.",
-            url="https://news.example.com/04",
-            tickers=("NVDA.US", "AMD.US"),
-            thesis="localization",
-            stance="support",
-            item_ids=("item-04",),
-        ),
-        Alert(
-            id="al-4",
-            created=at(12),
-            rule="thesis_challenge",
-            severity="warning",
-            title=HOSTILE_TITLE,
-            message="Hostile \x1b[31mmessage[/]",
-            url="javascript:alert(1)",
-            tickers=("AMD.US",),
-            thesis="risk",
-            stance="challenge",
-            item_ids=("item-06",),
-        ),
-        Alert(
-            id="al-5",
-            created=at(30),
-            rule="sentiment_shift",
-            severity="warning",
-            title="Apple sentiment turns negative",
-            message="Mean sentiment fell below -0.4 over 24 h.",
-            url="https://news.example.com/08",
-            tickers=("AAPL.US",),
-            thesis="edge",
-            stance="challenge",
-            item_ids=("item-08",),
-        ),
-        Alert(
-            id="al-6",
-            created=at(90),
-            rule="thesis_challenge",
-            severity="info",
-            title="GPU overcapacity warning",
-            message="Challenging item about the compute thesis.",
-            url="https://news.example.com/12",
-            tickers=("NVDA.US", "AMD.US"),
-            thesis="compute",
-            stance="challenge",
-            item_ids=("item-12",),
-        ),
+            id=f"al-{number}",
+            created=(NOW - timedelta(hours=hours)).isoformat(),
+            rule=rule,
+            severity=severity,
+            title=title,
+            message=message,
+            url=_item_url(item),
+            tickers=tickers,
+            thesis=thesis,
+            stance=stance,
+            item_ids=(_item_id(item),),
+        )
+        for number, (
+            hours,
+            rule,
+            severity,
+            title,
+            message,
+            tickers,
+            thesis,
+            stance,
+            item,
+        ) in enumerate(_ALERT_ROWS, start=1)
     ]
 
 

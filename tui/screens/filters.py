@@ -3,7 +3,7 @@ have their own keys on the main screen and are kept as they are)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from rich.text import Text
@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select
+from textual.widgets.select import NoSelection
 
 from tui.filters import LABELS, LANGS, WINDOWS, Filters
 from tui.text import clean
@@ -34,34 +35,15 @@ class FiltersScreen(ModalScreen[Filters | None]):
         f = self.filters
         source_ids = {key for key, _ in self.sources}
         rows: list[tuple[str, Select[str]]] = [
-            (
-                "Language",
-                Select(
-                    [(name, key) for key, name in LANGS.items()],
-                    value=f.lang or Select.NULL,
-                    prompt="any language",
-                    compact=True,
-                    id="f-lang",
-                ),
-            ),
-            (
-                "Sentiment",
-                Select(
-                    [(name, key) for key, name in LABELS.items()],
-                    value=f.label or Select.NULL,
-                    prompt="any sentiment",
-                    compact=True,
-                    id="f-label",
-                ),
-            ),
+            ("Language", _any_of("language", LANGS.items(), f.lang or Select.NULL, "f-lang")),
+            ("Sentiment", _any_of("sentiment", LABELS.items(), f.label or Select.NULL, "f-label")),
             (
                 "Source",
-                Select(
-                    [(clean(name)[:50], key) for key, name in self.sources],
-                    value=f.source_id if f.source_id in source_ids else Select.NULL,
-                    prompt="any source",
-                    compact=True,
-                    id="f-source",
+                _any_of(
+                    "source",
+                    [(key, clean(name)[:50]) for key, name in self.sources],
+                    f.source_id if f.source_id in source_ids else Select.NULL,
+                    "f-source",
                 ),
             ),
             (
@@ -113,3 +95,16 @@ class FiltersScreen(ModalScreen[Filters | None]):
             self.dismiss(self.filters.with_(lang=None, label=None, source_id=None, window="all"))
         else:
             self.dismiss(None)
+
+
+def _any_of(
+    what: str, names: Iterable[tuple[str, str]], value: str | NoSelection, id_: str
+) -> Select[str]:
+    """A compact select of ``(key, name)`` pairs that may be left blank: "any <what>"."""
+    return Select(
+        [(name, key) for key, name in names],
+        value=value,
+        prompt=f"any {what}",
+        compact=True,
+        id=id_,
+    )

@@ -6,19 +6,17 @@ change of filters re-reads only the alerts and the news (the board depends on ne
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
 
-from store.models import StoredAlert, StoredItem
 from tui.filters import Filters
+from tui.screens.records import RecordsScreen, count_label
 from tui.widgets.alert_list import AlertList
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.news_stream import NewsStream
@@ -27,15 +25,12 @@ from tui.widgets.status_bar import StatusBar
 from tui.widgets.thesis_board import ThesisBoard
 from tui.widgets.thesis_card import CardData, ThesisCard
 
-if TYPE_CHECKING:
-    from tui.app import ThesisWatchApp
-
 ALERT_LIMIT = 40  # rows read per refresh: about two screenfuls, never the table
 ITEM_LIMIT = 60
 MAX_ITEM_LIMIT = 1000  # scrolling to the end reads more, up to this many
 
 
-class MainScreen(Screen[None]):
+class MainScreen(RecordsScreen):
     """Board, alerts, news and detail; ``/`` searches, ``f`` filters, ``t`` picks a ticker."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -92,13 +87,8 @@ class MainScreen(Screen[None]):
     show_hidden: reactive[bool] = reactive(False, init=False)
     """Show acknowledged, snoozed, muted and false-positive alerts too."""
 
-    app: ThesisWatchApp
-
     def __init__(self) -> None:
         super().__init__()
-        self.selected: StoredAlert | StoredItem | None = None
-        """The alert or item in the detail pane."""
-        self._shown_minute: datetime | None = None
         self.item_limit = ITEM_LIMIT
         """How many items the news stream reads (grows when the user scrolls to the end)."""
 
@@ -123,10 +113,6 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.reload()
         self.query_one(AlertList).focus()
-
-    def on_screen_resume(self) -> None:
-        if self.app.stale_screens.pop(self, None) is not None:
-            self.reload()
 
     # -- reading the store ----------------------------------------------------------------
 
@@ -182,14 +168,11 @@ class MainScreen(Screen[None]):
             search=filters.search or None,
             since=since,
         )
-        alert_list = self.query_one(AlertList)
-        news = self.query_one(NewsStream)
-        alert_list.show(alerts, now)
-        news.show(items, now)
-        alert_list.border_subtitle = f"{len(alerts)}{'+' if len(alerts) >= ALERT_LIMIT else ''}" + (
+        alert_list, news = self.show_lists(alerts, items, now)
+        alert_list.border_subtitle = count_label(len(alerts), ALERT_LIMIT) + (
             " · incl. hidden" if self.show_hidden else ""
         )
-        news.border_subtitle = f"{len(items)}{'+' if len(items) >= self.item_limit else ''}"
+        news.border_subtitle = count_label(len(items), self.item_limit)
         self.query_one(ThesisBoard).show([], filters.thesis)
         self.app.update_status()
         # the lists paint first; the detail pane (one more read, more text) follows a frame later
@@ -214,24 +197,6 @@ class MainScreen(Screen[None]):
             self.selected = None
             self.query_one(DetailPane).show_nothing(message)
 
-    def _already_shown(self, record: StoredAlert | StoredItem) -> bool:
-        """True when the detail pane shows this very record (same state) this minute."""
-        minute = self.app.now().replace(second=0, microsecond=0)
-        shown = self.selected == record and self._shown_minute == minute
-        self.selected, self._shown_minute = record, minute
-        return shown
-
-    def show_alert(self, alert: StoredAlert) -> None:
-        if self._already_shown(alert):
-            return
-        item = self.app.store.item(alert.item_ids[0]) if alert.item_ids else None
-        self.query_one(DetailPane).show_alert(alert, item, self.app.now())
-
-    def show_item(self, item: StoredItem) -> None:
-        if self._already_shown(item):
-            return
-        self.query_one(DetailPane).show_item(item, self.app.now())
-
     # -- reacting ---------------------------------------------------------------------------
 
     def watch_filters(self, filters: Filters) -> None:
@@ -254,11 +219,6 @@ class MainScreen(Screen[None]):
         if self.focused is not self.query_one(NewsStream):
             self.show_alert(event.alert)
 
-    @on(NewsStream.ItemHighlighted)
-    def _item_highlighted(self, event: NewsStream.ItemHighlighted) -> None:
-        if self.focused is self.query_one(NewsStream):
-            self.show_item(event.item)
-
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on an alert or item: show it and move focus to the detail pane."""
@@ -268,14 +228,6 @@ class MainScreen(Screen[None]):
         elif isinstance(table, AlertList) and table.current is not None:
             self.show_alert(table.current)
         self.query_one(DetailPane).focus()
-
-    def on_descendant_focus(self, event: object) -> None:
-        news = self.query_one(NewsStream)
-        alerts = self.query_one(AlertList)
-        if self.focused is news and news.current is not None:
-            self.show_item(news.current)
-        elif self.focused is alerts and alerts.current is not None:
-            self.show_alert(alerts.current)
 
     @on(ThesisCard.Selected)
     def _thesis_selected(self, event: ThesisCard.Selected) -> None:
@@ -346,27 +298,6 @@ class MainScreen(Screen[None]):
         if self.selected is not None and self.selected.tickers:
             return self.selected.tickers[0]
         return None
-
-    def current_alert(self) -> StoredAlert | None:
-        return self.query_one(AlertList).current
-
-    def current_url(self) -> str:
-        return self.selected.url if self.selected is not None else ""
-
-    def action_open_link(self) -> None:
-        self.app.open_link(self.current_url())
-
-    def action_ack(self) -> None:
-        self.app.ack_alert(self.current_alert())
-
-    def action_snooze(self) -> None:
-        self.app.snooze_alert(self.current_alert())
-
-    def action_mute(self) -> None:
-        self.app.mute_for_alert(self.current_alert())
-
-    def action_false_positive(self) -> None:
-        self.app.mark_false_positive(self.current_alert())
 
     def action_toggle_hidden(self) -> None:
         self.show_hidden = not self.show_hidden

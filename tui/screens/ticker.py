@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, ClassVar
+from datetime import UTC, timedelta
+from typing import ClassVar
 
 from rich.console import Group
 from rich.table import Table
@@ -12,26 +12,22 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from store.models import StoredAlert, StoredItem
 from tui.render import sparkline, volume_sparkline
+from tui.screens.records import RecordsScreen, count_label
 from tui.text import clean
 from tui.widgets.alert_list import AlertList
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.news_stream import NewsStream
 from tui.widgets.status_bar import StatusBar
 
-if TYPE_CHECKING:
-    from tui.app import ThesisWatchApp
-
 DAYS = 30
 ITEM_LIMIT = 60
 ALERT_LIMIT = 40
 
 
-class TickerScreen(Screen[None]):
+class TickerScreen(RecordsScreen):
     """One ticker up close. ``t`` switches ticker, ``f`` filters the main screen by it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -51,13 +47,9 @@ class TickerScreen(Screen[None]):
         ),
     ]
 
-    app: ThesisWatchApp
-
     def __init__(self, ticker: str) -> None:
         super().__init__()
         self.ticker = ticker
-        self.selected: StoredAlert | StoredItem | None = None
-        self._shown_minute: datetime | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -78,10 +70,6 @@ class TickerScreen(Screen[None]):
         self.reload()
         self.query_one(NewsStream).focus()
 
-    def on_screen_resume(self) -> None:
-        if self.app.stale_screens.pop(self, None) is not None:
-            self.reload()
-
     def reload(self) -> None:
         app = self.app
         now = app.now()
@@ -93,12 +81,9 @@ class TickerScreen(Screen[None]):
         self.query_one("#ticker-charts", Static).update(self._charts(daily, mentions))
         alerts = store.alerts(limit=ALERT_LIMIT, ticker=self.ticker, include_hidden=True)
         items = store.items(limit=ITEM_LIMIT, ticker=self.ticker)
-        alert_list = self.query_one(AlertList)
-        news = self.query_one(NewsStream)
-        alert_list.show(alerts, now)
-        news.show(items, now)
+        alert_list, news = self.show_lists(alerts, items, now)
         alert_list.border_subtitle = str(len(alerts))
-        news.border_subtitle = f"{len(items)}{'+' if len(items) >= ITEM_LIMIT else ''}"
+        news.border_subtitle = count_label(len(items), ITEM_LIMIT)
         if self.selected is None:
             if news.current is not None:
                 self.show_item(news.current)
@@ -149,45 +134,14 @@ class TickerScreen(Screen[None]):
 
     # -- selection and actions ----------------------------------------------------------------
 
-    def _already_shown(self, record: StoredAlert | StoredItem) -> bool:
-        """True when the detail pane shows this very record (same state) this minute."""
-        minute = self.app.now().replace(second=0, microsecond=0)
-        shown = self.selected == record and self._shown_minute == minute
-        self.selected, self._shown_minute = record, minute
-        return shown
-
-    def show_alert(self, alert: StoredAlert) -> None:
-        if self._already_shown(alert):
-            return
-        item = self.app.store.item(alert.item_ids[0]) if alert.item_ids else None
-        self.query_one(DetailPane).show_alert(alert, item, self.app.now())
-
-    def show_item(self, item: StoredItem) -> None:
-        if self._already_shown(item):
-            return
-        self.query_one(DetailPane).show_item(item, self.app.now())
-
     @on(AlertList.AlertHighlighted)
     def _alert_highlighted(self, event: AlertList.AlertHighlighted) -> None:
         if self.focused is self.query_one(AlertList):
             self.show_alert(event.alert)
 
-    @on(NewsStream.ItemHighlighted)
-    def _item_highlighted(self, event: NewsStream.ItemHighlighted) -> None:
-        if self.focused is self.query_one(NewsStream):
-            self.show_item(event.item)
-
     @on(DataTable.RowSelected)
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         self.query_one(DetailPane).focus()
-
-    def on_descendant_focus(self, event: object) -> None:
-        news = self.query_one(NewsStream)
-        alerts = self.query_one(AlertList)
-        if self.focused is news and news.current is not None:
-            self.show_item(news.current)
-        elif self.focused is alerts and alerts.current is not None:
-            self.show_alert(alerts.current)
 
     def action_switch_ticker(self) -> None:
         def switch(ticker: str | None) -> None:
@@ -206,24 +160,6 @@ class TickerScreen(Screen[None]):
         main = self.app.screen
         if isinstance(main, MainScreen):
             main.set_ticker(ticker)
-
-    def action_open_link(self) -> None:
-        self.app.open_link(self.selected.url if self.selected is not None else "")
-
-    def _alert(self) -> StoredAlert | None:
-        return self.query_one(AlertList).current
-
-    def action_ack(self) -> None:
-        self.app.ack_alert(self._alert())
-
-    def action_snooze(self) -> None:
-        self.app.snooze_alert(self._alert())
-
-    def action_mute(self) -> None:
-        self.app.mute_for_alert(self._alert())
-
-    def action_false_positive(self) -> None:
-        self.app.mark_false_positive(self._alert())
 
     def action_toggle_hidden(self) -> None:
         self.app.notify("The ticker screen always shows every alert.", timeout=2)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable
 
 from store.models import StoredAlert
 from tui.render import SEVERITY_MARK, SEVERITY_STYLE, STANCE_MARK, STANCE_STYLE, age_since, as_utc
@@ -17,7 +15,7 @@ from tui.text import safe_text
 from tui.widgets.record_table import RecordTable
 
 
-class AlertList(RecordTable):
+class AlertList(RecordTable[StoredAlert]):
     """A table of alerts. Highlighting a row posts :class:`AlertList.AlertHighlighted`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -57,11 +55,6 @@ class AlertList(RecordTable):
             super().__init__()
             self.alert = alert
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.alerts: list[StoredAlert] = []
-        self.now: datetime | None = None
-
     COLUMNS: ClassVar[list[tuple[str, int, int]]] = [
         ("", 2, 2),
         ("age", 4, 3),
@@ -72,33 +65,11 @@ class AlertList(RecordTable):
     ]
 
     @property
-    def current(self) -> StoredAlert | None:
-        if not self.alerts or self.cursor_row < 0 or self.cursor_row >= len(self.alerts):
-            return None
-        return self.alerts[self.cursor_row]
+    def alerts(self) -> list[StoredAlert]:
+        """The alerts shown, newest first."""
+        return self.records
 
-    def show(self, alerts: Sequence[StoredAlert], now: datetime) -> None:
-        """Replace the rows, keeping the cursor on the same alert when it is still there."""
-        previous = self.current
-        self.alerts = list(alerts)
-        self.now = now
-        self.rebuild(previous.id if previous is not None else None)
-
-    def rebuild(self, keep: str | None = None) -> None:
-        keep = keep or getattr(self.current, "id", None)
-        widths = self.fit_columns()
-        self.clear()
-        if self.now is None:
-            return
-        for alert in self.alerts:
-            self.add_row(self.compose_row(self._cells(alert, self.now), widths), key=alert.id)
-        if not self.alerts:
-            return
-        ids = [a.id for a in self.alerts]
-        self.move_cursor(row=ids.index(keep) if keep in ids else 0, animate=False)
-
-    @staticmethod
-    def _cells(alert: StoredAlert, now: datetime) -> list[Text]:
+    def cells(self, alert: StoredAlert, now: datetime) -> list[Text]:
         hidden = bool(alert.false_positive) or _is_snoozed(alert, now)
         dim = "dim" if alert.acked or hidden else ""
         severity = alert.severity
@@ -131,11 +102,8 @@ class AlertList(RecordTable):
             safe_text(alert.title, style=title_style),
         ]
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        alert = self.current
-        if alert is not None:
-            self.post_message(self.AlertHighlighted(alert))
+    def highlighted(self, alert: StoredAlert) -> None:
+        self.post_message(self.AlertHighlighted(alert))
 
 
 def _is_snoozed(alert: StoredAlert, now: datetime) -> bool:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable
 
 from store.models import StoredItem
 from tui.render import LABEL_STYLE, STANCE_MARK, STANCE_STYLE, age_since
@@ -17,7 +15,7 @@ from tui.text import safe_text
 from tui.widgets.record_table import RecordTable
 
 
-class NewsStream(RecordTable):
+class NewsStream(RecordTable[StoredItem]):
     """A table of items. Highlighting a row posts :class:`NewsStream.ItemHighlighted`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -35,11 +33,6 @@ class NewsStream(RecordTable):
     class EndReached(Message):
         """The cursor is on the last row: the screen may read more items."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.items: list[StoredItem] = []
-        self.now: datetime | None = None
-
     COLUMNS: ClassVar[list[tuple[str, int, int]]] = [
         ("age", 4, 3),
         ("", 2, 2),
@@ -49,34 +42,12 @@ class NewsStream(RecordTable):
     ]
 
     @property
-    def current(self) -> StoredItem | None:
-        if not self.items or self.cursor_row < 0 or self.cursor_row >= len(self.items):
-            return None
-        return self.items[self.cursor_row]
+    def items(self) -> list[StoredItem]:
+        """The items shown, newest first."""
+        return self.records
 
-    def show(self, items: Sequence[StoredItem], now: datetime) -> None:
-        """Replace the rows, keeping the cursor on the same item when it is still there."""
-        previous = self.current
-        self.items = list(items)
-        self.now = now
-        self.rebuild(previous.id if previous is not None else None)
-
-    def rebuild(self, keep: str | None = None) -> None:
-        keep = keep or getattr(self.current, "id", None)
-        widths = self.fit_columns()
-        self.clear()
-        if self.now is None:
-            return
-        for item in self.items:
-            cells = self._cells(item, self.now, narrow=self.narrow)
-            self.add_row(self.compose_row(cells, widths), key=item.id)
-        if not self.items:
-            return
-        ids = [i.id for i in self.items]
-        self.move_cursor(row=ids.index(keep) if keep in ids else 0, animate=False)
-
-    @staticmethod
-    def _cells(item: StoredItem, now: datetime, *, narrow: bool = False) -> list[Text]:
+    def cells(self, item: StoredItem, now: datetime) -> list[Text]:
+        narrow = self.narrow
         label = item.label or "neu"
         score = item.score or 0.0
         theses = Text(no_wrap=True)
@@ -100,10 +71,7 @@ class NewsStream(RecordTable):
             safe_text(item.title),
         ]
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        item = self.current
-        if item is not None:
-            self.post_message(self.ItemHighlighted(item))
-            if self.cursor_row == len(self.items) - 1:
-                self.post_message(self.EndReached())
+    def highlighted(self, item: StoredItem) -> None:
+        self.post_message(self.ItemHighlighted(item))
+        if self.cursor_row == len(self.records) - 1:
+            self.post_message(self.EndReached())

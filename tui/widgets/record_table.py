@@ -10,7 +10,8 @@ and ``RowSelected`` messages are the ``DataTable``'s own.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from rich.text import Text
 from textual import events
@@ -23,17 +24,52 @@ NARROW = 90  # below this many columns, tables use their narrow column widths
 MIN_TITLE = 10
 
 
-class RecordTable(DataTable[Text]):
-    """Base of :class:`AlertList` and :class:`NewsStream`: subclasses fill rows in ``rebuild``.
+class Record(Protocol):
+    """What a row stands for: anything with an ``id`` (the row key)."""
+
+    @property
+    def id(self) -> str: ...
+
+
+RecordT = TypeVar("RecordT", bound=Record)
+
+
+class RecordTable(DataTable[Text], Generic[RecordT]):
+    """Base of :class:`AlertList` and :class:`NewsStream`: one row per record, newest first.
 
     ``COLUMNS`` lists ``(label, width, narrow width)`` of the fixed columns; a last ``title``
     column takes the rest. A cell whose ``Text.justify`` is ``"right"`` is right-aligned.
+    Subclasses say what a row shows (``cells``) and what a highlight posts (``highlighted``).
     """
 
     COLUMNS: ClassVar[list[tuple[str, int, int]]] = []
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", **kwargs)
+        self.records: list[RecordT] = []
+        self.now: datetime | None = None
+
+    @property
+    def current(self) -> RecordT | None:
+        """The record under the cursor, if any."""
+        if not self.records or self.cursor_row < 0 or self.cursor_row >= len(self.records):
+            return None
+        return self.records[self.cursor_row]
+
+    def show(self, records: Sequence[RecordT], now: datetime) -> None:
+        """Replace the rows, keeping the cursor on the same record when it is still there."""
+        previous = self.current
+        self.records = list(records)
+        self.now = now
+        self.rebuild(previous.id if previous is not None else None)
+
+    def cells(self, record: RecordT, now: datetime) -> list[Text]:
+        """The cells of ``record``'s row, one per column of ``COLUMNS`` and the title last."""
+        raise NotImplementedError
+
+    def highlighted(self, record: RecordT) -> None:
+        """The cursor moved onto ``record``: post the subclass's message."""
+        raise NotImplementedError
 
     @property
     def narrow(self) -> bool:
@@ -86,7 +122,25 @@ class RecordTable(DataTable[Text]):
         return widths
 
     def rebuild(self, keep: str | None = None) -> None:
-        """Re-add the rows, keeping the cursor on the record with id ``keep``."""
+        """Re-add the rows, keeping the cursor on the record with id ``keep`` (else the current)."""
+        current = self.current
+        keep = keep or (current.id if current is not None else None)
+        widths = self.fit_columns()
+        self.clear()
+        if self.now is None:
+            return
+        for record in self.records:
+            self.add_row(self.compose_row(self.cells(record, self.now), widths), key=record.id)
+        if not self.records:
+            return
+        ids = [record.id for record in self.records]
+        self.move_cursor(row=ids.index(keep) if keep in ids else 0, animate=False)
 
     def on_resize(self, event: events.Resize) -> None:
         self.rebuild()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        record = self.current
+        if record is not None:
+            self.highlighted(record)
