@@ -33,7 +33,11 @@ class FixtureServer:
                     if not name or not path.is_file():
                         self.send_error(404)
                         return
-                    status, ctype, body = 200, TYPES.get(path.suffix, "application/octet-stream"), path.read_bytes()
+                    status, ctype, body = (
+                        200,
+                        TYPES.get(path.suffix, "application/octet-stream"),
+                        path.read_bytes(),
+                    )
                 etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
                 if status == 200 and self.headers.get("If-None-Match") == etag:
                     self.send_response(304)

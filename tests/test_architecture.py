@@ -82,6 +82,7 @@ def test_signals_does_no_network_or_database_io() -> None:
     offenders = [
         str(p.relative_to(ROOT))
         for p in (ROOT / "signals").rglob("*.py")
-        if _imports(p) & {"httpx", "socket", "urllib3", "requests", "sqlite3", "sqlite_utils", "textual"}
+        if _imports(p)
+        & {"httpx", "socket", "urllib3", "requests", "sqlite3", "sqlite_utils", "textual"}
     ]
     assert offenders == []

@@ -32,7 +32,9 @@ def run_tui(ctx: Context, *, no_poll: bool, demo: bool) -> None:
         attached_reason = None
         if no_poll:
             if not db_path.exists():
-                raise ThesiswatchError(f"{db_path}: no database to attach to (start `thesiswatch daemon` first)")
+                raise ThesiswatchError(
+                    f"{db_path}: no database to attach to (start `thesiswatch daemon` first)"
+                )
             store = stack.enter_context(Store.open(db_path, readonly=True))
             attached_reason = "attached (--no-poll)"
         else:

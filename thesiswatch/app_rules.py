@@ -43,9 +43,13 @@ def replay_rules(ctx: Context, out: TextIO, *, days: int, rule_name: str | None)
     counts: dict[str, int] = {}
     for a in alerts:
         counts[a.rule] = counts.get(a.rule, 0) + 1
-    out.write(f"Replayed {len(items)} items of the last {days} days: {len(alerts)} alerts would have fired.\n")
+    out.write(
+        f"Replayed {len(items)} items of the last {days} days: {len(alerts)} alerts would have fired.\n"
+    )
     for rule, n in sorted(counts.items()):
         out.write(f"  {rule:<20} {n}\n")
     for a in alerts:
         tickers = ",".join(a.tickers) or "-"
-        out.write(f"{a.created[:16]}  {a.severity:<8} {a.rule:<14} {tickers:<18} {_safe(a.title)}\n")
+        out.write(
+            f"{a.created[:16]}  {a.severity:<8} {a.rule:<14} {tickers:<18} {_safe(a.title)}\n"
+        )

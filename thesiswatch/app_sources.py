@@ -67,7 +67,12 @@ def list_sources(ctx: Context, out: TextIO, fmt: str) -> None:
         )
     if fmt == "json":
         for r in rows:
-            out.write(json.dumps({k: v for k, v in r.items() if not k.startswith("_")}, ensure_ascii=False) + "\n")
+            out.write(
+                json.dumps(
+                    {k: v for k, v in r.items() if not k.startswith("_")}, ensure_ascii=False
+                )
+                + "\n"
+            )
         return
     write_query(
         ["status", "name", "last ok", "next poll", "last error"],
@@ -96,7 +101,12 @@ def check_sources(ctx: Context, out: TextIO, *, timeout: float) -> int:
             if o.status == "failed":
                 lines.append(("failed", f"failed  {s.name}: {o.error}"))
             else:
-                lines.append(("ok", f"ok      {s.name}: {len(o.items)} entries, HTTP {o.http_status}, {o.latency:.2f} s"))
+                lines.append(
+                    (
+                        "ok",
+                        f"ok      {s.name}: {len(o.items)} entries, HTTP {o.http_status}, {o.latency:.2f} s",
+                    )
+                )
         return lines
 
     results = asyncio.run(probe())

@@ -9,7 +9,6 @@ need them, so ``thesiswatch --help`` and ``thesiswatch query`` start fast.
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -57,7 +56,9 @@ class Context:
 
         path = self.settings().db_path
         if readonly and not path.exists():
-            raise ThesiswatchError(f"{path}: no database yet (run `thesiswatch daemon --once` first)")
+            raise ThesiswatchError(
+                f"{path}: no database yet (run `thesiswatch daemon --once` first)"
+            )
         return Store.open(path, readonly=readonly)
 
 
@@ -163,7 +164,9 @@ def cli(ctx: click.Context) -> None:
 @cli.command()
 @global_options
 @click.option("--no-poll", is_flag=True, help="Attach read-only to a database a daemon writes.")
-@click.option("--demo", is_flag=True, help="Poll the bundled sample feeds on 127.0.0.1 (no network).")
+@click.option(
+    "--demo", is_flag=True, help="Poll the bundled sample feeds on 127.0.0.1 (no network)."
+)
 @handle_errors
 def tui(no_poll: bool = False, demo: bool = False) -> None:
     """Open the terminal UI (the default command)."""
@@ -232,7 +235,9 @@ def tag(pretty: bool = False) -> None:
 @global_options
 @click.argument("what", type=click.Choice(["items", "alerts"]))
 @click.option("--since", help="ISO date/time or span (24h, 7d).")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
 @handle_errors
 def export(what: str, since: str | None, fmt: str) -> None:
     """Export stored items or alerts as JSON Lines or CSV on stdout."""
@@ -241,14 +246,22 @@ def export(what: str, since: str | None, fmt: str) -> None:
     with _obj().open_store(readonly=True) as store:
         rows: Iterator[dict[str, Any]]
         when = parse_since(since)
-        rows = store.export_items(since=when) if what == "items" else store.export_alerts(since=when)
+        rows = (
+            store.export_items(since=when) if what == "items" else store.export_alerts(since=when)
+        )
         write_records(rows, sys.stdout, fmt)
 
 
 @cli.command()
 @global_options
 @click.argument("sql")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
 @handle_errors
 def query(sql: str, fmt: str) -> None:
     """Run one read-only SQL statement on the database (writes are refused)."""
@@ -261,14 +274,18 @@ def query(sql: str, fmt: str) -> None:
 
 @cli.command()
 @global_options
-@click.option("--older-than", "older_than", default=None, help="Age like 365d (default: [retention] days).")
+@click.option(
+    "--older-than", "older_than", default=None, help="Age like 365d (default: [retention] days)."
+)
 @handle_errors
 def prune(older_than: str | None) -> None:
     """Delete items older than an age (alerts and daily aggregates are kept), then VACUUM."""
     obj = _obj()
     days = obj.settings().retention_days
     if older_than is None and days is None:
-        raise ConfigError("prune: give --older-than (e.g. 365d) or set [retention] days in the config")
+        raise ConfigError(
+            "prune: give --older-than (e.g. 365d) or set [retention] days in the config"
+        )
     if older_than is not None:
         cutoff = parse_since(older_than)
         assert cutoff is not None
@@ -282,8 +299,15 @@ def prune(older_than: str | None) -> None:
 
 @cli.command()
 @global_options
-@click.option("--since", default="last", show_default=True, help="'last' (since you last looked), ISO time or span.")
-@click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
+@click.option(
+    "--since",
+    default="last",
+    show_default=True,
+    help="'last' (since you last looked), ISO time or span.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True
+)
 @handle_errors
 def alerts(since: str, fmt: str) -> None:
     """What happened while you were away: alerts since you last looked (or since a time)."""
@@ -312,7 +336,9 @@ def sources() -> None:
 
 @sources.command("list")
 @global_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 @handle_errors
 def sources_list(fmt: str) -> None:
     """The sources polled and their health."""

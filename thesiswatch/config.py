@@ -45,7 +45,7 @@ ENV_CONFIG = "THESISWATCH_CONFIG"
 ENV_DB = "THESISWATCH_DB"
 
 _TOP_KEYS = {"db", "watchlist", "fetch", "sources", "alerts", "rules", "retention", "scorer"}
-_FETCH_KEYS = {
+_FETCH_KEYS: dict[str, type | tuple[type, ...]] = {
     "timeout": (int, float),
     "connect_timeout": (int, float),
     "max_bytes": int,
@@ -55,7 +55,7 @@ _FETCH_KEYS = {
     "default_interval": int,
     "sec_contact": str,
 }
-_SOURCE_KEYS = {
+_SOURCE_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str,
     "url": str,
     "interval": int,
@@ -118,14 +118,18 @@ class Settings:
         return not self.sources
 
 
-def _expect(origin: str, key: str, value: object, types: type | tuple[type, ...], what: str) -> None:
+def _expect(
+    origin: str, key: str, value: object, types: type | tuple[type, ...], what: str
+) -> None:
     if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
         raise ConfigError(f"{origin}: {key} must be {what}, got {value!r}")
     if not isinstance(value, types):
         raise ConfigError(f"{origin}: {key} must be {what}, got {value!r}")
 
 
-def _check_keys(origin: str, where: str, table: Mapping[str, Any], allowed: set[str] | Mapping[str, Any]) -> None:
+def _check_keys(
+    origin: str, where: str, table: Mapping[str, Any], allowed: set[str] | Mapping[str, Any]
+) -> None:
     for key in table:
         if key not in allowed:
             expected = ", ".join(sorted(allowed))
@@ -147,14 +151,18 @@ def _parse_source(origin: str, index: int, raw: object, default_interval: int) -
     _check_keys(origin, f"{where}.", raw, _SOURCE_KEYS)
     for key, types in _SOURCE_KEYS.items():
         if key in raw:
-            _expect(origin, f"{where}.{key}", raw[key], types, f"a {getattr(types, '__name__', types)}")
+            _expect(
+                origin, f"{where}.{key}", raw[key], types, f"a {getattr(types, '__name__', types)}"
+            )
     for key in ("name", "url"):
         if not str(raw.get(key, "")).strip():
             raise ConfigError(f"{origin}: {where}.{key} is required")
     url = check_url(raw["url"], origin=origin, key=f"{where}.url")
     interval = raw.get("interval", default_interval)
     if interval < MIN_INTERVAL:
-        raise ConfigError(f"{origin}: {where}.interval must be at least {MIN_INTERVAL} seconds, got {interval}")
+        raise ConfigError(
+            f"{origin}: {where}.interval must be at least {MIN_INTERVAL} seconds, got {interval}"
+        )
     lang = raw.get("lang")
     if lang is not None and lang not in _LANGS:
         raise ConfigError(f"{origin}: {where}.lang must be one of zh, en, got {lang!r}")
@@ -165,7 +173,9 @@ def _parse_source(origin: str, index: int, raw: object, default_interval: int) -
     if kind == "json":
         table = raw.get("json")
         if not isinstance(table, dict):
-            raise ConfigError(f"{origin}: {where}.json (field mapping) is required when kind = 'json'")
+            raise ConfigError(
+                f"{origin}: {where}.json (field mapping) is required when kind = 'json'"
+            )
         _check_keys(origin, f"{where}.json.", table, _JSON_KEYS)
         for req in ("items", "title"):
             if not isinstance(table.get(req), str):
@@ -214,8 +224,14 @@ def parse_config(text: str, *, origin: str, base_dir: Path | None = None) -> dic
     _check_keys(origin, "fetch.", fetch_raw, _FETCH_KEYS)
     for key, types in _FETCH_KEYS.items():
         if key in fetch_raw:
-            _expect(origin, f"fetch.{key}", fetch_raw[key], types, "a number" if types != str else "a string")
-            if types != str and fetch_raw[key] <= 0:
+            _expect(
+                origin,
+                f"fetch.{key}",
+                fetch_raw[key],
+                types,
+                "a number" if types is not str else "a string",
+            )
+            if types is not str and fetch_raw[key] <= 0:
                 raise ConfigError(f"{origin}: fetch.{key} must be positive, got {fetch_raw[key]!r}")
     if "rsshub_base" in fetch_raw:
         check_url(fetch_raw["rsshub_base"], origin=origin, key="fetch.rsshub_base")
@@ -223,11 +239,15 @@ def parse_config(text: str, *, origin: str, base_dir: Path | None = None) -> dic
     out["fetch"] = fetch
     sources_raw = data.get("sources", [])
     _expect(origin, "sources", sources_raw, list, "an array of tables ([[sources]])")
-    sources = [_parse_source(origin, i, s, fetch.default_interval) for i, s in enumerate(sources_raw)]
+    sources = [
+        _parse_source(origin, i, s, fetch.default_interval) for i, s in enumerate(sources_raw)
+    ]
     seen: dict[str, str] = {}
     for src in sources:
         if src.url in seen:
-            raise ConfigError(f"{origin}: sources {seen[src.url]!r} and {src.name!r} have the same url")
+            raise ConfigError(
+                f"{origin}: sources {seen[src.url]!r} and {src.name!r} have the same url"
+            )
         seen[src.url] = src.name
     out["sources"] = tuple(sources)
     for key in ("alerts", "rules"):

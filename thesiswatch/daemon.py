@@ -68,7 +68,9 @@ def daemon_lock(db_path: Path) -> Iterator[Path]:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise StoreError(f"{lock_path}: cannot create the daemon lock file: {exc.strerror}") from exc
+        raise StoreError(
+            f"{lock_path}: cannot create the daemon lock file: {exc.strerror}"
+        ) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -190,7 +192,11 @@ def _reload(pipeline: Pipeline, ctx: Context, alerts_jsonl: Path | None, demo: b
     old, pipeline.dispatcher = pipeline.dispatcher, dispatcher
     if old is not None:
         asyncio.get_running_loop().create_task(old.aclose())
-    event("config.reloaded", sources=len(pipeline.sources), sinks=len(dispatcher.sinks) if dispatcher else 0)
+    event(
+        "config.reloaded",
+        sources=len(pipeline.sources),
+        sinks=len(dispatcher.sinks) if dispatcher else 0,
+    )
 
 
 async def _retention_loop(pipeline: Pipeline, ctx: Context, stop: asyncio.Event) -> None:

@@ -42,10 +42,18 @@ def write_records(rows: Iterable[Mapping[str, Any]], out: TextIO, fmt: str) -> i
     return count
 
 
-def write_query(columns: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO, fmt: str) -> None:
+def write_query(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO, fmt: str
+) -> None:
     """Write a query result as an aligned ``table``, ``json`` (array of objects) or ``csv``."""
     if fmt == "json":
-        json.dump([dict(zip(columns, r, strict=True)) for r in rows], out, ensure_ascii=False, default=str, indent=1)
+        json.dump(
+            [dict(zip(columns, r, strict=True)) for r in rows],
+            out,
+            ensure_ascii=False,
+            default=str,
+            indent=1,
+        )
         out.write("\n")
         return
     if fmt == "csv":
@@ -84,7 +92,9 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(0, width - _width(text))
 
 
-def write_alerts_summary(alerts: Sequence[Any], out: TextIO, fmt: str, *, since: datetime | None) -> None:
+def write_alerts_summary(
+    alerts: Sequence[Any], out: TextIO, fmt: str, *, since: datetime | None
+) -> None:
     """The "while you were away" summary of stored alerts."""
     if fmt == "jsonl":
         write_records((a.to_dict() for a in alerts), out, "jsonl")
@@ -97,4 +107,6 @@ def write_alerts_summary(alerts: Sequence[Any], out: TextIO, fmt: str, *, since:
     for a in alerts:
         tickers = ",".join(a.tickers) or "-"
         thesis = f"{a.thesis}:{a.stance}" if a.thesis else ""
-        out.write(f"  {a.created[:16]}  {a.severity:<8} {a.rule:<8} {tickers:<18} {thesis:<22} {_safe(a.title)}\n")
+        out.write(
+            f"  {a.created[:16]}  {a.severity:<8} {a.rule:<8} {tickers:<18} {thesis:<22} {_safe(a.title)}\n"
+        )

@@ -16,6 +16,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from feeds.fetch import Fetcher
 from feeds.models import FetchOutcome, FetchState, Item, Source
@@ -140,25 +141,27 @@ class Pipeline:
         chosen = [s for s in self.sources if only is None or s.id in only]
         self.polling = True
         try:
-            tasks = [
-                asyncio.create_task(self.fetcher.fetch(self._effective(s, states), states.get(s.id)))
+            tasks: dict[asyncio.Future[Any], Source] = {
+                asyncio.create_task(
+                    self.fetcher.fetch(self._effective(s, states), states.get(s.id))
+                ): s
                 for s in chosen
-            ]
-            by_task = dict(zip(tasks, chosen, strict=True))
-            pending: set[asyncio.Task[FetchOutcome]] = set(tasks)
-            stop_task = asyncio.create_task(stop.wait()) if stop is not None else None
+            }
+            pending: set[asyncio.Future[Any]] = set(tasks)
+            stop_task: asyncio.Future[Any] | None = (
+                asyncio.ensure_future(stop.wait()) if stop is not None else None
+            )
             try:
                 while pending:
-                    waitset: set[asyncio.Future[object]] = set(pending)  # type: ignore[arg-type]
-                    if stop_task is not None:
-                        waitset.add(stop_task)  # type: ignore[arg-type]
+                    waitset = pending | {stop_task} if stop_task is not None else pending
                     done, _ = await asyncio.wait(waitset, return_when=asyncio.FIRST_COMPLETED)
                     for task in done:
                         if task is stop_task:
                             continue
-                        pending.discard(task)  # type: ignore[arg-type]
-                        source = by_task[task]  # type: ignore[index]
-                        report.sources.append(await self._process(source, task.result(), report))  # type: ignore[arg-type]
+                        pending.discard(task)
+                        report.sources.append(
+                            await self._process(tasks[task], task.result(), report)
+                        )
                     if stop_task is not None and stop_task.done():
                         break
             finally:
@@ -238,7 +241,9 @@ class Pipeline:
     def _tag_all(self, items: Sequence[Item], lang_hint: str | None) -> list[tuple[Item, Tags]]:
         return [(it, self.tagger.tag(it.title, it.summary, it.lang or lang_hint)) for it in items]
 
-    async def _process(self, source: Source, outcome: FetchOutcome, report: CycleReport) -> SourceReport:
+    async def _process(
+        self, source: Source, outcome: FetchOutcome, report: CycleReport
+    ) -> SourceReport:
         if outcome.next_poll is None:
             from dataclasses import replace
 

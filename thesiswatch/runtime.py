@@ -30,7 +30,9 @@ def resolve_sources(settings: Settings, watchlist: Watchlist) -> list[Source]:
     from feeds.catalogue import builtin_sources
 
     return builtin_sources(
-        watchlist.companies, rsshub_base=settings.fetch.rsshub_base, sec_contact=settings.fetch.sec_contact
+        watchlist.companies,
+        rsshub_base=settings.fetch.rsshub_base,
+        sec_contact=settings.fetch.sec_contact,
     )
 
 
@@ -72,7 +74,9 @@ def build_pipeline(
     from signals.tagger import Tagger
     from thesiswatch.pipeline import Pipeline, utcnow
 
-    dispatcher = make_dispatcher(settings, store, alerts_jsonl=alerts_jsonl, extra_sinks=extra_sinks)
+    dispatcher = make_dispatcher(
+        settings, store, alerts_jsonl=alerts_jsonl, extra_sinks=extra_sinks
+    )
     return Pipeline(
         sources=list(sources) if sources is not None else resolve_sources(settings, watchlist),
         store=store,
@@ -98,7 +102,12 @@ def make_dispatcher(
 
     origin = str(settings.config_path) if settings.config_path else "config"
     sinks = [
-        *build_sinks(settings.alerts, jsonl_override=alerts_jsonl, base_dir=_config_dir(settings), origin=origin),
+        *build_sinks(
+            settings.alerts,
+            jsonl_override=alerts_jsonl,
+            base_dir=_config_dir(settings),
+            origin=origin,
+        ),
         *extra_sinks,
     ]
     if not sinks:

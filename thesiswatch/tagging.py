@@ -11,7 +11,9 @@ from thesiswatch.config import Settings
 from thesiswatch.runtime import make_scorer
 
 
-def tag_stream(inp: TextIO, out: TextIO, watchlist: Watchlist, settings: Settings, *, pretty: bool = False) -> int:
+def tag_stream(
+    inp: TextIO, out: TextIO, watchlist: Watchlist, settings: Settings, *, pretty: bool = False
+) -> int:
     """Tag every line of ``inp``; a bad line is reported on stderr (with its line number) and
     skipped. Returns the number of bad lines."""
     from signals.tagger import Tagger
@@ -24,15 +26,20 @@ def tag_stream(inp: TextIO, out: TextIO, watchlist: Watchlist, settings: Setting
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            print(f"thesiswatch: error: stdin line {lineno}: not valid JSON ({exc.msg})", file=sys.stderr)
+            print(
+                f"thesiswatch: error: stdin line {lineno}: not valid JSON ({exc.msg})",
+                file=sys.stderr,
+            )
             errors += 1
             continue
         if not isinstance(record, dict) or not isinstance(record.get("title"), str):
-            print(f'thesiswatch: error: stdin line {lineno}: needs a "title" string', file=sys.stderr)
+            print(
+                f'thesiswatch: error: stdin line {lineno}: needs a "title" string', file=sys.stderr
+            )
             errors += 1
             continue
-        summary = record.get("summary") if isinstance(record.get("summary"), str) else ""
-        lang = record.get("lang") if record.get("lang") in ("zh", "en") else None
+        summary = record["summary"] if isinstance(record.get("summary"), str) else ""
+        lang = record["lang"] if record.get("lang") in ("zh", "en") else None
         tags = tagger.tag(record["title"], summary, lang)
         record.update(tags.to_dict())
         record["sentiment"]["evidence"] = list(tags.sentiment.evidence)

@@ -33,9 +33,21 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def test_the_contract_commands_exist() -> None:
     names = {" ".join(c) for c in all_commands(cli)}
     assert names >= {
-        "tui", "daemon", "demo", "tag", "export", "query", "prune", "alerts",
-        "sources", "sources list", "sources check", "sources import-opml", "sources export-opml",
-        "rules", "rules test",
+        "tui",
+        "daemon",
+        "demo",
+        "tag",
+        "export",
+        "query",
+        "prune",
+        "alerts",
+        "sources",
+        "sources list",
+        "sources check",
+        "sources import-opml",
+        "sources export-opml",
+        "rules",
+        "rules test",
     }
 
 
@@ -48,7 +60,9 @@ def test_every_command_has_help(runner: CliRunner, command: tuple[str, ...]) -> 
 
 
 def test_tag_prints_the_contract_shape(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["tag"], input='{"title": "英伟达股价大跌17%", "id": "x1", "extra": 5}\n')
+    result = runner.invoke(
+        cli, ["tag"], input='{"title": "英伟达股价大跌17%", "id": "x1", "extra": 5}\n'
+    )
     assert result.exit_code == 0, result.output
     item = json.loads(result.stdout.strip())
     assert item["id"] == "x1" and item["extra"] == 5
@@ -69,7 +83,9 @@ def test_tag_reports_bad_lines_and_keeps_going(runner: CliRunner) -> None:
     assert 'stdin line 3: needs a "title"' in result.stderr
 
 
-def test_global_options_work_before_and_after_the_command(runner: CliRunner, tmp_path: Path) -> None:
+def test_global_options_work_before_and_after_the_command(
+    runner: CliRunner, tmp_path: Path
+) -> None:
     missing = str(tmp_path / "missing.toml")
     before = runner.invoke(cli, ["--config", missing, "tag"], input='{"title": "x"}\n')
     after = runner.invoke(cli, ["tag", "--config", missing], input='{"title": "x"}\n')

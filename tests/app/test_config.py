@@ -57,7 +57,9 @@ def test_precedence_option_then_env_then_file(tmp_path: Path) -> None:
     assert load_settings(db_path=tmp_path / "opt.db", env=env).db_path == tmp_path / "opt.db"
 
 
-def test_missing_default_config_is_fine_but_named_one_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_default_config_is_fine_but_named_one_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "nothing"))
     assert load_settings(env={}).uses_catalogue
     with pytest.raises(ConfigError, match="config file not found"):
@@ -71,13 +73,28 @@ def test_missing_default_config_is_fine_but_named_one_is_an_error(tmp_path: Path
         ("[fetch]\ntimout = 3", "unknown key fetch.'timout'"),
         ("[fetch]\ntimeout = 'fast'", "fetch.timeout must be a number"),
         ("[fetch]\ntimeout = -1", "fetch.timeout must be positive"),
-        ('[[sources]]\nname = "x"\nurl = "ftp://x/y"', r"sources\[0\].url must be an http\(s\) URL"),
-        ('[[sources]]\nname = "x"\nurl = "not a url"', r"sources\[0\].url must be an http\(s\) URL"),
+        (
+            '[[sources]]\nname = "x"\nurl = "ftp://x/y"',
+            r"sources\[0\].url must be an http\(s\) URL",
+        ),
+        (
+            '[[sources]]\nname = "x"\nurl = "not a url"',
+            r"sources\[0\].url must be an http\(s\) URL",
+        ),
         ('[[sources]]\nurl = "https://a.invalid/f"', r"sources\[0\].name is required"),
-        ('[[sources]]\nname = "x"\nurl = "https://a.invalid/f"\ninterval = 5', "at least 30 seconds"),
-        ('[[sources]]\nname = "x"\nurl = "https://a.invalid/f"\nlang = "fr"', "lang must be one of zh, en"),
+        (
+            '[[sources]]\nname = "x"\nurl = "https://a.invalid/f"\ninterval = 5',
+            "at least 30 seconds",
+        ),
+        (
+            '[[sources]]\nname = "x"\nurl = "https://a.invalid/f"\nlang = "fr"',
+            "lang must be one of zh, en",
+        ),
         ('[[sources]]\nname = "x"\nurl = "https://a.invalid/f"\nkind = "json"', "field mapping"),
-        ('[[sources]]\nname = "x"\nurl = "https://a.invalid/f"\ncolor = 1', r"unknown key sources\[0\].'color'"),
+        (
+            '[[sources]]\nname = "x"\nurl = "https://a.invalid/f"\ncolor = 1',
+            r"unknown key sources\[0\].'color'",
+        ),
         ("[retention]\ndays = 0", "retention.days must be at least 1"),
         ("this is = = not toml", "not valid TOML"),
         (

@@ -18,7 +18,9 @@ from tests.conftest import FixtureServer
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_cli(args: list[str], tmp_path: Path, *, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], tmp_path: Path, *, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "thesiswatch", *args],
         capture_output=True,
@@ -46,18 +48,18 @@ def write_config(tmp_path: Path, server: FixtureServer) -> Path:
         f"""
 [[sources]]
 name = "Fixture Wire"
-url = "{server.url('wire_en.xml')}"
+url = "{server.url("wire_en.xml")}"
 interval = 60
 lang = "en"
 
 [[sources]]
 name = "Fixture Kuaixun"
-url = "{server.url('kuaixun_zh.xml')}"
+url = "{server.url("kuaixun_zh.xml")}"
 interval = 60
 
 [[sources]]
 name = "Fixture Challenge Page"
-url = "{server.url('not_a_feed.html')}"
+url = "{server.url("not_a_feed.html")}"
 
 [[sources]]
 name = "Fixture Dead Host"
@@ -73,17 +75,32 @@ def db_rows(db: Path, sql: str) -> list[tuple[object, ...]]:
         return conn.execute(sql).fetchall()
 
 
-def test_daemon_once_stores_tags_alerts_and_is_idempotent(tmp_path: Path, feed_server: FixtureServer) -> None:
+def test_daemon_once_stores_tags_alerts_and_is_idempotent(
+    tmp_path: Path, feed_server: FixtureServer
+) -> None:
     cfg = write_config(tmp_path, feed_server)
     db = tmp_path / "my.db"
     alerts = tmp_path / "alerts.jsonl"
-    args = ["--config", str(cfg), "--db", str(db), "daemon", "--once", "--alerts-jsonl", str(alerts)]
+    args = [
+        "--config",
+        str(cfg),
+        "--db",
+        str(db),
+        "daemon",
+        "--once",
+        "--alerts-jsonl",
+        str(alerts),
+    ]
 
     first = run_cli(args, tmp_path)
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
-    assert any(line.startswith("ok") and "Fixture Wire" in line and "4 new" in line for line in lines)
-    assert any(line.startswith("ok") and "Fixture Kuaixun" in line and "3 new" in line for line in lines)
+    assert any(
+        line.startswith("ok") and "Fixture Wire" in line and "4 new" in line for line in lines
+    )
+    assert any(
+        line.startswith("ok") and "Fixture Kuaixun" in line and "3 new" in line for line in lines
+    )
     failed = [line for line in lines if line.startswith("failed")]
     assert any("Fixture Challenge Page" in line and "HTML" in line for line in failed)
     assert any("Fixture Dead Host" in line for line in failed)
@@ -93,15 +110,31 @@ def test_daemon_once_stores_tags_alerts_and_is_idempotent(tmp_path: Path, feed_s
     titles = dict(db_rows(db, "select id, title from items"))
     plunge = next(i for i, t in titles.items() if t.startswith("Nvidia shares plunge"))
     porridge = next(i for i, t in titles.items() if t.startswith("小米粥"))
-    tickers_of = "select t.ticker from item_tickers t join items i on i.key = t.item_key where i.id = '{}'"
+    tickers_of = (
+        "select t.ticker from item_tickers t join items i on i.key = t.item_key where i.id = '{}'"
+    )
     assert ("NVDA.US",) in db_rows(db, tickers_of.format(plunge))
     assert db_rows(db, tickers_of.format(porridge)) == []
-    labels = dict(db_rows(db, "select i.id, s.label from sentiments s join items i on i.key = s.item_key"))
+    labels = dict(
+        db_rows(db, "select i.id, s.label from sentiments s join items i on i.key = s.item_key")
+    )
     assert labels[plunge] == "neg"
 
     alert_lines = [json.loads(x) for x in alerts.read_text(encoding="utf-8").splitlines()]
     assert alert_lines, "the Nvidia plunge must raise an alert"
-    assert set(alert_lines[0]) >= {"id", "created", "rule", "severity", "title", "message", "url", "tickers", "thesis", "stance", "item_ids"}
+    assert set(alert_lines[0]) >= {
+        "id",
+        "created",
+        "rule",
+        "severity",
+        "title",
+        "message",
+        "url",
+        "tickers",
+        "thesis",
+        "stance",
+        "item_ids",
+    }
     assert any("NVDA.US" in a["tickers"] for a in alert_lines)
     stored_alerts = db_rows(db, "select count(*) from alerts")[0][0]
     assert stored_alerts == len(alert_lines)
@@ -111,10 +144,14 @@ def test_daemon_once_stores_tags_alerts_and_is_idempotent(tmp_path: Path, feed_s
     assert db_rows(db, "select count(*) from items") == [(7,)]
     assert db_rows(db, "select count(*) from alerts")[0][0] == stored_alerts
     assert len(alerts.read_text(encoding="utf-8").splitlines()) == len(alert_lines)
-    assert any("not modified" in line and "Fixture Wire" in line for line in second.stdout.splitlines())
+    assert any(
+        "not modified" in line and "Fixture Wire" in line for line in second.stdout.splitlines()
+    )
 
 
-def test_daemon_runs_until_sigterm_and_holds_a_lock(tmp_path: Path, feed_server: FixtureServer) -> None:
+def test_daemon_runs_until_sigterm_and_holds_a_lock(
+    tmp_path: Path, feed_server: FixtureServer
+) -> None:
     cfg = write_config(tmp_path, feed_server)
     db = tmp_path / "forever.db"
     proc = subprocess.Popen(
@@ -127,9 +164,12 @@ def test_daemon_runs_until_sigterm_and_holds_a_lock(tmp_path: Path, feed_server:
     )
     try:
         for _ in range(600):  # bounded wait for the first cycle, not a timing assertion
-            if db.exists() and db_rows(db, "select count(*) from sqlite_master where name = 'items'")[0][0]:
-                if db_rows(db, "select count(*) from items")[0][0] == 7:
-                    break
+            has_items = (
+                db.exists()
+                and db_rows(db, "select count(*) from sqlite_master where name = 'items'")[0][0]
+            )
+            if has_items and db_rows(db, "select count(*) from items")[0][0] == 7:
+                break
             time.sleep(0.1)
         second = run_cli(["--config", str(cfg), "--db", str(db), "daemon", "--once"], tmp_path)
         assert second.returncode == 1
@@ -153,7 +193,9 @@ def test_daemon_runs_until_sigterm_and_holds_a_lock(tmp_path: Path, feed_server:
         (["query", "select 1", "--db", "/nonexistent/none.db"], "no database yet"),
     ],
 )
-def test_user_mistakes_give_one_line_and_no_traceback(tmp_path: Path, args: list[str], message: str) -> None:
+def test_user_mistakes_give_one_line_and_no_traceback(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
     result = run_cli(args, tmp_path)
     assert result.returncode == 1
     assert message in result.stderr
