@@ -151,8 +151,11 @@ class MainScreen(RecordsScreen):
         now = app.now()
         filters = self.filters
         since = filters.since(now)
+        # alerts have no language/sentiment/source/text of their own: under those filters the
+        # alert list shows the alerts raised by the items the news list shows
+        narrowed = bool(filters.search or filters.lang or filters.label or filters.source_id)
         alerts = app.store.alerts(
-            limit=ALERT_LIMIT,
+            limit=ALERT_LIMIT * 10 if narrowed else ALERT_LIMIT,
             ticker=filters.ticker,
             thesis=filters.thesis,
             since=since,
@@ -168,6 +171,9 @@ class MainScreen(RecordsScreen):
             search=filters.search or None,
             since=since,
         )
+        if narrowed:
+            shown = {item.id for item in items}
+            alerts = [a for a in alerts if shown.intersection(a.item_ids)][:ALERT_LIMIT]
         alert_list, news = self.show_lists(alerts, items, now)
         alert_list.border_subtitle = count_label(len(alerts), ALERT_LIMIT) + (
             " · incl. hidden" if self.show_hidden else ""
