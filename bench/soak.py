@@ -143,8 +143,12 @@ class World:
             )
         now, wall = time.monotonic(), datetime.now(UTC)
         for feed in self.feeds:
-            for k in range(8):
-                feed.items.append((self._new_story(now), wall - timedelta(minutes=8 * (8 - k))))
+            age = rng.uniform(0, 180)  # the backlog has the trickle's own pace (2-5 min apart)
+            backlog = []
+            for _ in range(8):
+                backlog.append((self._new_story(now), wall - timedelta(seconds=age)))
+                age += rng.uniform(120, 300)
+            feed.items.extend(reversed(backlog))
             feed.next_add = now + rng.uniform(30, 300)
 
     def url(self, feed: Feed, ports: dict[str, int]) -> str:
@@ -378,6 +382,12 @@ def main() -> int:
     parser.add_argument(
         "--stall", type=float, default=30.0, help="seconds the stalling sources hang"
     )
+    parser.add_argument(
+        "--cooldown-minutes",
+        type=float,
+        help="set every rule's cooldown (default: the daemon's, 30-720 min, so after the first "
+        "burst a 30-minute soak raises few alerts; e.g. 1 keeps the alert path busy)",
+    )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--daemon-log", type=Path, help="write the daemon's stderr here")
     parser.add_argument("--keep", type=Path, help="keep the database, config and logs here")
@@ -398,8 +408,14 @@ def main() -> int:
         f'url = "{world.url(f, ports)}"\ninterval = {INTERVAL}\nlang = "{f.lang}"\n'
         for f in world.feeds
     ]
+    rules = ""
+    if args.cooldown_minutes is not None:
+        names = ("shock", "thesis", "risk", "keyword", "spike", "drift")
+        rules = "[rules.cooldown_minutes]\n" + "".join(
+            f"{n} = {args.cooldown_minutes}\n" for n in names
+        )
     config.write_text(
-        f"[fetch]\ndefault_interval = {INTERVAL}\n\n" + "\n".join(blocks), encoding="utf-8"
+        f"[fetch]\ndefault_interval = {INTERVAL}\n\n{rules}\n" + "\n".join(blocks), encoding="utf-8"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("THESISWATCH_")}
     env.update(
@@ -416,6 +432,11 @@ def main() -> int:
         f"soak: {args.minutes} min, {args.sources} loopback sources on {len(HOSTS)} addresses "
         f"({HOSTS[0]}..{HOSTS[-1]}), interval {INTERVAL} s, failing: "
         + ", ".join(f"{n} {k}" for k, n in sorted(failing.items()))
+        + (
+            ""
+            if args.cooldown_minutes is None
+            else f"; rule cooldowns {args.cooldown_minutes:g} min"
+        )
     )
     print(
         f"snownlp alone (fresh `python -c 'import snownlp'`): VmHWM {hwm_snow:.1f} MB, VmRSS {rss_snow:.1f} MB"
