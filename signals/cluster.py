@@ -216,7 +216,10 @@ class StoryClusterer:
     ``link_window``: how far apart items linked by shared tickers and numbers may be.
     ``threshold``: minimum title similarity (see ``similarity``) for a near-duplicate.
     State older than ``window`` (relative to the newest item seen) is dropped as items arrive,
-    so memory stays bounded in a long-running daemon.
+    and at most ``max_entries`` items are kept (the oldest go first; about 3.5 KiB each), so
+    memory stays bounded in a long-running daemon however busy its sources are.
+    ``max_posting``: a shingle shared by more recent items than this is too common to find
+    candidates with (candidates come from the rarer shingles; scores use all of them).
     """
 
     def __init__(
@@ -225,10 +228,14 @@ class StoryClusterer:
         window: timedelta = timedelta(hours=48),
         link_window: timedelta = timedelta(hours=12),
         threshold: float = 0.55,
+        max_entries: int = 50_000,
+        max_posting: int = 100,
     ) -> None:
         self.window = window
         self.link_window = link_window
         self.threshold = threshold
+        self.max_entries = max_entries
+        self.max_posting = max_posting
         self._entries: dict[str, _Entry] = {}
         self._by_key: dict[str, str] = {}
         self._postings: dict[str, set[str]] = {}  # shingle -> item ids
@@ -284,13 +291,27 @@ class StoryClusterer:
         new item is compared only with items sharing a shingle, or a ticker and a figure)."""
         sh = shingles(title)
         nums = numbers_in(title)
-        common: Counter[str] = Counter()
+        # Candidates come from the rarer shingles only: a shingle carried by hundreds of recent
+        # items ("nvidia", "股价") finds nothing specific and would make every assign O(n).
+        hits: Counter[str] = Counter()
+        rare = 0
         for shingle in sh:
-            common.update(self._postings.get(shingle, ()))
+            posting = self._postings.get(shingle)
+            if posting and len(posting) <= self.max_posting:
+                hits.update(posting)
+                rare += 1
+        need = min(2, rare)  # a near-duplicate shares more than one specific shingle
+        common = {
+            item_id: len(sh & self._entries[item_id].shingles)
+            for item_id, n in hits.items()
+            if n >= need
+        }
         linked: set[str] = set()
         for ticker in tickers:
             for number in nums:
-                linked.update(self._links.get(f"{ticker}|{number}", ()))
+                posting = self._links.get(f"{ticker}|{number}", ())
+                if len(posting) <= self.max_posting:
+                    linked.update(posting)
         best: tuple[float, str] | None = None
         for item_id in common.keys() | linked:
             entry = self._entries[item_id]
@@ -305,7 +326,7 @@ class StoryClusterer:
                 nums and entry.numbers and not nums & entry.numbers
             ):
                 continue  # other companies, or other figures: another story
-            score = _score(common[item_id], len(sh), len(entry.shingles))
+            score = _score(common.get(item_id, 0), len(sh), len(entry.shingles))
             if score < self.threshold:
                 score = 0.0
                 if (
@@ -358,6 +379,14 @@ class StoryClusterer:
         stale = [
             e for e in self._entries.values() if e.published is not None and e.published < horizon
         ]
+        excess = len(self._entries) - len(stale) - self.max_entries
+        if excess > 0:
+            stale_ids = {e.item_id for e in stale}
+            by_age = sorted(
+                (e for e in self._entries.values() if e.item_id not in stale_ids),
+                key=lambda e: e.published or self._newest or datetime.min.replace(tzinfo=UTC),
+            )
+            stale.extend(by_age[:excess])
         for entry in stale:
             del self._entries[entry.item_id]
             if self._by_key.get(entry.key) == entry.cluster_id:
