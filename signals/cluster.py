@@ -228,7 +228,7 @@ class StoryClusterer:
         window: timedelta = timedelta(hours=48),
         link_window: timedelta = timedelta(hours=12),
         threshold: float = 0.55,
-        max_entries: int = 50_000,
+        max_entries: int = 20_000,
         max_posting: int = 100,
     ) -> None:
         self.window = window

@@ -19,6 +19,11 @@ brk      a word that ends a verb's reach to a noun ("to", "into"): "slipped   un
          to a loss" is a destination, not "cut losses"
 met      a metric whose amounts are compared (营业利润, "net sales")          +1 or -1
 q        a question marker (吗, 是否, "?"): its sentence asserts less         unused (0)
+tpl      a boilerplate marker (disclaimers: 虚假记载; 小知识 boxes; 权益分派   0, or 1 for a
+         notices): the sentence holding it is template text, counts nothing  body-only one
+         (value 1, 数据显示: only after the lead sentence, which is the news)
+evt      a corporate action ("to buy", "sells", "partners", "raises"): it     weight, signed
+         counts only in a headline-length text in which nothing else does
 stop     a word that must be read whole and carries nothing (涨跌幅, 无人机,  0
          "set up"): it stops a shorter term from matching inside it
 =======  ==================================================================  =============
@@ -33,9 +38,11 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
 
-Kind = Literal["pol", "dir", "inv", "neg", "int", "but", "stop", "cmp", "brk", "met", "q"]
+Kind = Literal[
+    "pol", "dir", "inv", "neg", "int", "but", "stop", "cmp", "brk", "met", "q", "tpl", "evt"
+]
 KINDS: frozenset[str] = frozenset(
-    {"pol", "dir", "inv", "neg", "int", "but", "stop", "cmp", "brk", "met", "q"}
+    {"pol", "dir", "inv", "neg", "int", "but", "stop", "cmp", "brk", "met", "q", "tpl", "evt"}
 )
 
 

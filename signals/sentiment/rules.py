@@ -16,7 +16,13 @@ amounts, with positions in its own unit: characters for Chinese, words for Engli
    one metric compared with no direction word read as the change between them;
 7. destination: "swung to a loss" reads as the loss, not as "cut losses";
 8. position and mood: later sentences of a long text weigh less (news leads with what
-   matters), and a question (吗, "?") asserts less than a statement.
+   matters; for Chinese by how many characters precede the term, so the second line of a
+   short post still counts but the tail of a 500-character report hardly does), a question
+   (吗, "?") asserts less than a statement, and a sentence holding a boilerplate marker
+   (``tpl``: disclaimers, "小知识" boxes, routine distribution notices) counts nothing;
+9. events: a headline-length text in which nothing else carries polarity, but which names a
+   corporate action (``evt``: "to buy", "sells", "partners with", "raises"), reads mildly
+   positive: the news is the deal itself. In a longer text such words are background.
 
 The result is a raw sum plus the evidence (the matched text, strongest first).
 """
@@ -32,8 +38,9 @@ NEGATION_FACTOR = -0.7
 CONTRAST_BEFORE = 0.5
 CONTRAST_AFTER = 1.3
 CONCESSION_FACTOR = 0.3
-SENTENCE_DECAY = 1.0
 QUESTION_FACTOR = 0.5
+TEMPLATE_FACTOR = 0.0  # a sentence of boilerplate says nothing about the news
+EVENT_FACTOR = 1.0
 NUMBER_CAP = 50.0  # percent: 增长35% weighs 1.35 times 增长, 300% no more than 50%
 COMPARISON_FACTOR = -0.8
 DESTINATION_FACTOR = 2.0
@@ -65,6 +72,9 @@ class Gaps:
     inversion_before: int
     inversion_after: int
     number: int
+    decay: float = 1.0  # later sentences weigh less: exponent of the decay below
+    lead_chars: float = 0.0  # 0: decay by sentence index; else by characters read so far
+    event_words: int = 0  # a text of at most this many words is a headline: events count
 
 
 def weigh(terms: list[Term], text: str, gaps: Gaps) -> tuple[float, list[tuple[float, str]]]:
@@ -131,8 +141,13 @@ def weigh(terms: list[Term], text: str, gaps: Gaps) -> tuple[float, list[tuple[f
     # 5. contrast, sentence by sentence
     buts = [(t.sentence, t.clause, t.start, t.value) for t in terms if t.kind == "but"]
     questions = {t.sentence for t in terms if t.kind == "q"}
+    # boilerplate sentences; a marker with value 1 ("数据显示") only marks body text, not the lead
+    templates = {t.sentence for t in terms if t.kind == "tpl" and not (t.value and not t.sentence)}
     total = 0.0
     evidence: list[tuple[float, str]] = []
+    if gaps.event_words and not contributions and len(text.split()) <= gaps.event_words:
+        # 9. a short headline naming only a corporate action ("X to buy Y", "X sells unit")
+        contributions = [(t, t.value * EVENT_FACTOR, *t.span) for t in terms if t.kind == "evt"]
     for term, weight, lo, hi in contributions:
         if term.spent and term.kind == "inv":
             continue
@@ -145,13 +160,30 @@ def weigh(terms: list[Term], text: str, gaps: Gaps) -> tuple[float, list[tuple[f
                 weight *= CONCESSION_FACTOR
             else:
                 weight *= CONTRAST_AFTER
-        weight /= (1.0 + term.sentence) ** SENTENCE_DECAY  # news leads with what matters
+        weight *= _position_factor(term, gaps)  # news leads with what matters
+        if term.sentence in templates:  # boilerplate says nothing about the news
+            weight *= TEMPLATE_FACTOR
         if term.sentence in questions:
             weight *= QUESTION_FACTOR
         total += weight
         evidence.append((weight, text[lo:hi]))
     evidence.sort(key=lambda e: -abs(e[0]))
     return total, evidence
+
+
+def _position_factor(term: Term, gaps: Gaps) -> float:
+    """How much a term counts for where it stands: the first sentence fully, later ones less.
+
+    By sentence index, ``1 / (1 + sentence) ** decay``. With ``lead_chars`` set, by how far
+    into the text the term stands instead, ``1 / (1 + offset / lead_chars) ** decay``: in a
+    two-line post the second line still counts nearly fully, in a 500-character report the
+    figures and boilerplate of its tail count little against its opening sentence.
+    """
+    if not term.sentence:
+        return 1.0
+    if gaps.lead_chars:
+        return float((1.0 + term.span[0] / gaps.lead_chars) ** -gaps.decay)
+    return float((1.0 + term.sentence) ** -gaps.decay)
 
 
 def _comparison_starts(terms: list[Term]) -> dict[int, int]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import replace
 from typing import Any
 
 from signals.lang import detect_lang, to_simplified
@@ -26,13 +27,24 @@ from signals.sentiment.lexicon import Lexicon, load_lexicon
 from signals.sentiment.rules import Gaps, merge_evidence, squash, weigh
 from signals.sentiment.tokenize import en_terms, zh_terms
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 SUMMARY_WEIGHT = 0.5
 ALPHA = {"zh": 4.0, "en": 4.0}
 BAYES_WEIGHT = 0.5  # consulted only when the lexicon found nothing
 
-ZH_GAPS = Gaps(intensifier=1, negation=3, inversion_before=12, inversion_after=3, number=4)
-EN_GAPS = Gaps(intensifier=1, negation=3, inversion_before=4, inversion_after=3, number=3)
+ZH_GAPS = Gaps(
+    intensifier=1,
+    negation=3,
+    inversion_before=12,
+    inversion_after=3,
+    number=4,
+    decay=1.5,
+    lead_chars=30.0,
+)
+EN_GAPS = Gaps(
+    intensifier=1, negation=3, inversion_before=4, inversion_after=3, number=3, event_words=14
+)
+EN_RUN_GAPS = replace(EN_GAPS, event_words=0)  # English inside Chinese is never the headline
 # English words inside a Chinese text: two or more, so a lone name ("DeepSeek") is skipped
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:[ ,]+[A-Za-z][A-Za-z'\-]*)+")
 
@@ -87,7 +99,7 @@ class LexiconScorer:
         total, evidence = weigh(zh_terms(text, self.zh), text, ZH_GAPS)
         for m in _LATIN_RUN.finditer(text):
             run = m.group()
-            run_total, run_ev = weigh(en_terms(run, self.en), run, EN_GAPS)
+            run_total, run_ev = weigh(en_terms(run, self.en), run, EN_RUN_GAPS)
             total += run_total
             evidence += run_ev
         return total, evidence

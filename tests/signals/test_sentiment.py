@@ -12,6 +12,7 @@ import pytest
 from signals.models import Sentiment
 from signals.sentiment import LexiconScorer, Scorer, default_scorer, label_for, load_scorer
 from signals.sentiment.lexicon import load_lexicon, parse_lexicon
+from signals.sentiment.scorer import RULES_VERSION
 from thesiswatch.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +35,7 @@ def test_default_scorer_is_shared_and_follows_the_protocol() -> None:
     assert s is default_scorer()
     assert isinstance(s, Scorer)
     assert s.name == "tw-lex"
-    assert s.version.startswith("1.")
+    assert s.version.startswith(f"{RULES_VERSION}.")
 
 
 def test_result_records_scorer_and_version(scorer: LexiconScorer) -> None:
@@ -154,6 +155,64 @@ def test_zh_questions_assert_less(scorer: LexiconScorer) -> None:
     assert 0 < question.score < statement.score
 
 
+def test_zh_later_sentences_of_a_long_report_weigh_less(scorer: LexiconScorer) -> None:
+    # the opening sentence carries the news; figures deep in the body weigh far less
+    filler = "公司主要从事工业阀门的研发、生产和销售，产品覆盖多个行业。" * 6
+    tail = "股价大跌，净利润大幅下滑，公司被立案调查。"
+    assert label(scorer, "公司营收小幅增长。" + filler + tail) == "pos"
+    assert label(scorer, "公司营收小幅增长。" + tail) == "neg"  # near the lead it counts
+
+
+def test_zh_second_line_of_a_short_post_still_counts(scorer: LexiconScorer) -> None:
+    # position decay is by characters read, not by sentence count: a two-line post's
+    # second line is read almost as the first
+    alone = scorer.score("今天大跌。")
+    second = scorer.score("平盘。今天大跌。")
+    assert alone.score < second.score < 0.85 * alone.score
+
+
+def test_zh_boilerplate_sentences_count_nothing(scorer: LexiconScorer) -> None:
+    # a disclaimer and a "小知识" box are template text, whatever words they contain
+    disclaimer = "本公司董事会保证本公告内容不存在虚假记载，并对其内容的真实性承担法律责任。"
+    assert label(scorer, "公司召开年度股东大会。" + disclaimer) == "neu"
+    primer = "小知识：融资余额增加反映做多情绪强化，融资余额减少反映看空情绪强化。"
+    assert label(scorer, "某公司发布融资融券数据。" + primer) == "neu"
+    # the news sentence before the boilerplate still counts
+    assert label(scorer, "公司股价大涨。" + disclaimer) == "pos"
+
+
+def test_zh_data_attribution_is_boilerplate_only_in_the_body(scorer: LexiconScorer) -> None:
+    # "数据显示" leading the text introduces the news; deep in a report it introduces a table
+    assert label(scorer, "数据显示，公司一季度净利润同比大幅增长") == "pos"
+    body = "公司召开年度股东大会，审议通过全部议案。最新财报数据显示，净利润同比大幅增长。"
+    assert label(scorer, body) == "neu"
+    # a forum poster's hedge is not a disclaimer
+    assert label(scorer, "看今天是否继续下跌，确定了赶紧跑，仅供参考") == "neg"
+
+
+def test_zh_routine_distribution_notice_is_neutral(scorer: LexiconScorer) -> None:
+    assert label(scorer, "某公司公告2023年度权益分派方案，每10股派发现金红利2元。") == "neu"
+
+
+def test_zh_margin_trading_gross_figures_carry_no_direction(scorer: LexiconScorer) -> None:
+    assert label(scorer, "当日融资买入1200万元，融资偿还1100万元") == "neu"
+    assert label(scorer, "当日融资净偿还500万元") == "neg"
+
+
+def test_zh_signed_contracts_and_partnerships_are_good_news(scorer: LexiconScorer) -> None:
+    assert label(scorer, "公司与一家汽车厂商签署了长期供货合同") == "pos"
+    assert label(scorer, "两家公司达成战略合作") == "pos"
+    assert label(scorer, "公司赢得一份海外订单") == "pos"
+
+
+def test_zh_forum_slang_polarity(scorer: LexiconScorer) -> None:
+    assert label(scorer, "又被割韭菜了") == "neg"
+    assert label(scorer, "这就是个垃圾股") == "neg"
+    # a transliterated name or a harvester is not forum slang
+    assert label(scorer, "斯托克曼百货在里加开设新店") == "neu"
+    assert label(scorer, "公司生产收割机和切割设备") == "neu"
+
+
 def test_traditional_chinese_scores_like_simplified(scorer: LexiconScorer) -> None:
     trad = scorer.score("台積電營收超預期，股價大漲")
     simp = scorer.score("台积电营收超预期，股价大涨")
@@ -234,6 +293,36 @@ def test_en_inflections_are_found(scorer: LexiconScorer) -> None:
 def test_en_concession_counts_less(scorer: LexiconScorer) -> None:
     assert label(scorer, "Profit rises despite weak demand") == "pos"
     assert label(scorer, "Revenue grew, but margins collapsed") == "neg"
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Brewer agrees to buy craft label for $2bn", "pos"),
+        ("Miner sells copper unit to rival", "pos"),
+        ("Drugmaker partners with biotech on cancer therapy", "pos"),
+        ("Fintech start-up raises $50m in new funding round", "pos"),
+        # another word decides: the event is background
+        ("Miner sells copper unit at a steep loss", "neg"),
+        ("Retailer to sell stores as sales slump", "neg"),
+    ],
+)
+def test_en_headline_events(scorer: LexiconScorer, text: str, expected: str) -> None:
+    assert label(scorer, text, lang="en") == expected
+
+
+def test_en_events_are_background_in_a_long_sentence(scorer: LexiconScorer) -> None:
+    long = (
+        "The company, which makes packaging for food and drink producers in four countries, "
+        "said the unit it sells to the group employs about 300 people"
+    )
+    assert label(scorer, long, lang="en") == "neu"
+
+
+def test_en_hit_by_and_in_the_red_are_negative(scorer: LexiconScorer) -> None:
+    assert label(scorer, "Airline profit hit by fuel costs", lang="en") == "neg"
+    assert label(scorer, "Carmaker's China unit in red for second year", lang="en") == "neg"
+    assert label(scorer, "Time to sell the chip stocks?", lang="en") == "neg"
 
 
 def test_en_only_text_does_not_need_lang_hint(scorer: LexiconScorer) -> None:

@@ -215,6 +215,27 @@ def test_save_is_all_or_nothing(store: Store) -> None:
     assert store.item("ok") is None
 
 
+def test_save_leaves_foreign_keys_on_and_keeps_their_promise(store: Store) -> None:
+    # save_items skips SQLite's per-row foreign key checks for speed: they are back on
+    # afterwards, also after a failed batch, and a link to no source still fails.
+    def fk_on() -> bool:
+        return store._conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+
+    store.save_items([(make_item("a", "fine"), make_tags(tickers=("NVDA.US",)))])
+    assert fk_on()
+    bad = make_tags()
+    object.__setattr__(bad.sentiment, "label", "terrible")
+    with pytest.raises(StoreError):
+        store.save_items([(make_item("b", "x"), bad)])
+    assert fk_on()
+    orphan = make_item("c", "no source")
+    object.__setattr__(orphan, "source_id", "")
+    with pytest.raises(StoreError, match="FOREIGN KEY"):
+        store.save_items([(orphan, make_tags())])
+    assert fk_on() and store.item("c") is None
+    assert store.query("PRAGMA foreign_key_check")[1] == []
+
+
 def test_edit_within_one_batch_keeps_the_last_version(store: Store) -> None:
     result = store.save_items(
         [

@@ -51,7 +51,19 @@ def test_first_schema_upgrades(tmp_path: Path) -> None:
         r[0]
         for r in sqlite3.connect(path).execute("SELECT name FROM _sqlite_migrations ORDER BY id")
     ]
-    assert applied == ["0001_initial", "0002_fts", "0003_views", "0004_item_publisher"]
+    assert applied == [
+        "0001_initial",
+        "0002_fts",
+        "0003_views",
+        "0004_item_publisher",
+        "0005_fts_hashsize",
+    ]
+    hashsize = (
+        sqlite3.connect(path)
+        .execute("SELECT v FROM items_fts_config WHERE k = 'hashsize'")
+        .fetchone()
+    )
+    assert hashsize == (33554432,)
     with Store.open(path) as again:  # idempotent
         assert again.migrate() == []
 
