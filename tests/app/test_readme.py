@@ -39,3 +39,19 @@ def test_readme_commands_exist() -> None:
             command = command[:1]
         result = runner.invoke(cli, [*command, "--help"])
         assert result.exit_code == 0, (line, result.output)
+
+
+def test_readme_sql_examples_run_on_a_fresh_database(tmp_path: Path) -> None:
+    from store import Store
+
+    blocks = re.findall(r"```sql\n(.*?)```", README, flags=re.S)
+    statements = [
+        s.strip()
+        for block in blocks
+        for s in "\n".join(x for x in block.splitlines() if not x.startswith("--")).split(";")
+        if s.strip()
+    ]
+    assert len(statements) >= 5
+    with Store.open(tmp_path / "readme.db") as store:
+        for sql in statements:
+            store.query(sql)
