@@ -309,8 +309,8 @@ class StoryClusterer:
         linked: set[str] = set()
         for ticker in tickers:
             for number in nums:
-                posting = self._links.get(f"{ticker}|{number}", ())
-                if len(posting) <= self.max_posting:
+                posting = self._links.get(f"{ticker}|{number}")
+                if posting and len(posting) <= self.max_posting:
                     linked.update(posting)
         best: tuple[float, str] | None = None
         for item_id in common.keys() | linked:

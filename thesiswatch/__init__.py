@@ -7,3 +7,6 @@ cheap to import: nothing here may import Textual or snownlp at module level.
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+ALERTS_SEEN_KEY = "alerts_seen_at"
+"""``meta`` key: when the user last looked at the alerts (``thesiswatch alerts``, TUI exit)."""

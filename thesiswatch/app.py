@@ -14,7 +14,20 @@ from typing import TYPE_CHECKING
 from thesiswatch.errors import ThesiswatchError
 
 if TYPE_CHECKING:
+    from store import Store
     from thesiswatch.cli import Context
+
+
+def _open_for_triage(db_path: Path) -> Store:
+    """Attach mode: the app polls nothing, but your triage (ack, snooze, mute, false
+    positive) is stored, so it opens read-write when it can (SQLite's WAL lets it write those
+    small rows beside a running daemon); a file it may not write is opened read-only."""
+    from store import Store
+
+    try:
+        return Store.open(db_path)
+    except ThesiswatchError:
+        return Store.open(db_path, readonly=True)
 
 
 def run_tui(ctx: Context, *, no_poll: bool, demo: bool) -> None:
@@ -35,7 +48,7 @@ def run_tui(ctx: Context, *, no_poll: bool, demo: bool) -> None:
                 raise ThesiswatchError(
                     f"{db_path}: no database to attach to (start `thesiswatch daemon` first)"
                 )
-            store = stack.enter_context(Store.open(db_path, readonly=True))
+            store = stack.enter_context(_open_for_triage(db_path))
             attached_reason = "attached (--no-poll)"
         else:
             try:
@@ -43,7 +56,7 @@ def run_tui(ctx: Context, *, no_poll: bool, demo: bool) -> None:
             except ThesiswatchError:
                 if not db_path.exists():
                     raise
-                store = stack.enter_context(Store.open(db_path, readonly=True))
+                store = stack.enter_context(_open_for_triage(db_path))
                 attached_reason = "attached to the running daemon"
             else:
                 store = stack.enter_context(Store.open(db_path))

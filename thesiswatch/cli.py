@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from thesiswatch import __version__
+from thesiswatch import ALERTS_SEEN_KEY, __version__
 from thesiswatch.errors import ConfigError, ThesiswatchError
 
 if TYPE_CHECKING:
@@ -163,7 +163,11 @@ def cli(ctx: click.Context) -> None:
 
 @cli.command()
 @global_options
-@click.option("--no-poll", is_flag=True, help="Attach read-only to a database a daemon writes.")
+@click.option(
+    "--no-poll",
+    is_flag=True,
+    help="Attach to a database a daemon writes: poll nothing, store only your alert triage.",
+)
 @click.option(
     "--demo", is_flag=True, help="Poll the bundled sample feeds on 127.0.0.1 (no network)."
 )
@@ -315,14 +319,14 @@ def alerts(since: str, fmt: str) -> None:
 
     with _obj().open_store() as store:
         if since == "last":
-            mark = store.meta_get("alerts_seen_at")
+            mark = store.meta_get(ALERTS_SEEN_KEY)
             when = datetime.fromisoformat(mark) if mark else None
         else:
             when = parse_since(since)
         rows = store.alerts(since=when, limit=10_000, include_hidden=False)
         write_alerts_summary(rows, sys.stdout, fmt, since=when)
         if since == "last":
-            store.meta_set("alerts_seen_at", datetime.now(UTC).isoformat(timespec="seconds"))
+            store.meta_set(ALERTS_SEEN_KEY, datetime.now(UTC).isoformat(timespec="seconds"))
 
 
 # -- sources -------------------------------------------------------------------------------

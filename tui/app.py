@@ -18,6 +18,7 @@ Two modes:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import webbrowser
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from store.models import StoredAlert
+from thesiswatch import ALERTS_SEEN_KEY as SEEN_KEY
 from thesiswatch.errors import ThesiswatchError
 from tui.screens.main import MainScreen
 from tui.screens.pick import PickScreen
@@ -146,9 +148,32 @@ class ThesisWatchApp(App[None]):
         if self.pipeline is not None:
             self._hook_pipeline(self.pipeline)
             self.run_poller()
+        self._welcome_back()
 
     def on_unmount(self) -> None:
         self._stop_polling.set()
+        if not getattr(self.store, "readonly", False):
+            with contextlib.suppress(ThesiswatchError):
+                self.store.meta_set(SEEN_KEY, self.now().isoformat(timespec="seconds"))
+
+    def _welcome_back(self) -> None:
+        """The "while you were away" summary: what fired since the last look (this app's last
+        exit, or `thesiswatch alerts`)."""
+        mark = self.store.meta_get(SEEN_KEY)
+        if not mark:
+            return
+        since = datetime.fromisoformat(mark)
+        alerts = self.store.alerts(since=since, limit=1000)
+        if not alerts:
+            return
+        critical = sum(1 for a in alerts if a.severity == "critical")
+        self.notify(
+            f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''} since "
+            f"{since:%Y-%m-%d %H:%M} UTC, {critical} critical.",
+            title="While you were away",
+            timeout=12,
+            markup=False,
+        )
 
     def _hook_pipeline(self, pipeline: Pipeline) -> None:
         previous = pipeline.on_cycle
@@ -348,6 +373,15 @@ class ThesisWatchApp(App[None]):
             self.notify("Select an alert first.", severity="warning", timeout=2)
         return alert
 
+    def _stored(self, write: Callable[[], object]) -> bool:
+        """Run one triage write; a database that cannot be written is reported, not fatal."""
+        try:
+            write()
+        except ThesiswatchError as exc:
+            self.notify(f"Not saved: {exc}", severity="error", timeout=6, markup=False)
+            return False
+        return True
+
     def _alert_state_changed(self, message: str) -> None:
         self.notify(message, timeout=2, markup=False)
         self.data_changed()
@@ -355,13 +389,18 @@ class ThesisWatchApp(App[None]):
     def ack_alert(self, alert: StoredAlert | None) -> None:
         if (alert := self._need_alert(alert)) is None:
             return
-        self.store.set_alert_state(alert.id, acked=not alert.acked)
-        self._alert_state_changed("Alert unacknowledged." if alert.acked else "Alert acknowledged.")
+        if self._stored(lambda: self.store.set_alert_state(alert.id, acked=not alert.acked)):
+            self._alert_state_changed(
+                "Alert unacknowledged." if alert.acked else "Alert acknowledged."
+            )
 
     def mark_false_positive(self, alert: StoredAlert | None) -> None:
         if (alert := self._need_alert(alert)) is None:
             return
-        self.store.set_alert_state(alert.id, false_positive=not alert.false_positive)
+        if not self._stored(
+            lambda: self.store.set_alert_state(alert.id, false_positive=not alert.false_positive)
+        ):
+            return
         self._alert_state_changed(
             "False-positive mark removed."
             if alert.false_positive
@@ -382,14 +421,18 @@ class ThesisWatchApp(App[None]):
                 return
             if key == "0":
                 # the store keeps a snooze unless given another time: end it a second ago
-                self.store.set_alert_state(
-                    target.id, snoozed_until=self.now() - timedelta(seconds=1)
-                )
-                self._alert_state_changed("Alert unsnoozed.")
+                if self._stored(
+                    lambda: self.store.set_alert_state(
+                        target.id, snoozed_until=self.now() - timedelta(seconds=1)
+                    )
+                ):
+                    self._alert_state_changed("Alert unsnoozed.")
                 return
             label, span = SNOOZE_CHOICES[key]
-            self.store.set_alert_state(target.id, snoozed_until=self.now() + span)
-            self._alert_state_changed(f"Alert snoozed {label}.")
+            if self._stored(
+                lambda: self.store.set_alert_state(target.id, snoozed_until=self.now() + span)
+            ):
+                self._alert_state_changed(f"Alert snoozed {label}.")
 
         self.push_screen(PickScreen("Snooze this alert", options), chosen)
 
@@ -414,8 +457,8 @@ class ThesisWatchApp(App[None]):
         )
 
     def mute_ticker(self, ticker: str) -> None:
-        self.store.mute_ticker(ticker, self.now() + MUTE_FOR)
-        self._alert_state_changed(f"Alerts about {clean(ticker)} muted for 24 hours.")
+        if self._stored(lambda: self.store.mute_ticker(ticker, self.now() + MUTE_FOR)):
+            self._alert_state_changed(f"Alerts about {clean(ticker)} muted for 24 hours.")
 
     # -- command palette ------------------------------------------------------------------
 

@@ -500,3 +500,35 @@ async def test_scrolling_to_the_end_reads_more(
         await pilot.press("j", "j", "j", "j")
         await pilot.pause()
         assert len(news.items) == 10
+
+
+async def test_while_you_were_away_summary_and_mark_on_exit(store: Store) -> None:
+    from datetime import timedelta
+
+    from thesiswatch import ALERTS_SEEN_KEY
+
+    store.meta_set(ALERTS_SEEN_KEY, (NOW - timedelta(days=30)).isoformat(timespec="seconds"))
+    expected = len(store.alerts(since=NOW - timedelta(days=30), limit=1000))
+    assert expected > 0
+    app = make_app(None, store=store, watchlist=WATCHLIST, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        notes = [n for n in app._notifications if n.title == "While you were away"]
+        assert len(notes) == 1
+        assert notes[0].message.startswith(f"{expected} alert")
+    assert store.meta_get(ALERTS_SEEN_KEY) == NOW.isoformat(timespec="seconds")
+
+
+async def test_triage_on_a_read_only_database_is_reported_not_fatal(tmp_path: Path) -> None:
+    path = tmp_path / "ro.db"
+    with Store.open(path) as writable:
+        fill(writable)
+    with Store.open(path, readonly=True) as readonly:
+        app = make_app(None, store=readonly, watchlist=WATCHLIST, clock=clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await pilot.press("a")
+            await pilot.pause()
+            assert app.is_running
+            assert any(n.message.startswith("Not saved:") for n in app._notifications)
+        assert not readonly.alerts(include_hidden=True)[0].acked
