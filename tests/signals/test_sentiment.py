@@ -471,3 +471,10 @@ def test_bayes_option_imports_snownlp_only_for_chinese() -> None:
         LexiconScorer(use_bayes=True).score("Nvidia shares plunge")
     """
     assert _modules_after(english_only) == "False"
+
+
+def test_advanced_as_a_technology_adjective_is_not_a_price_move(scorer: LexiconScorer) -> None:
+    tech = scorer.score("US curbs sales of advanced chips to China")
+    assert "advanced" not in " ".join(tech.evidence)
+    moved = scorer.score("Chip shares advanced 3% in early trade")
+    assert moved.label == "pos"
