@@ -97,6 +97,16 @@ def test_short_terms_and_plan() -> None:
     assert plan.short == ("小米", "ai") and plan.like == ("米",)
 
 
+def test_short_terms_lowercase_exactly_as_the_text_lowered() -> None:
+    """Words are lowered one by one on the hot path; the terms are those of the lowered
+    text, including around the two non-ASCII letters whose lower case is ASCII (İ, Kelvin K)."""
+    assert short_terms("EV 小米 AI", "Go ev") == "小米 ev ai"  # 'go' is a stopword
+    assert short_terms("Xİ AB") == "xi ab"  # 'İ'.lower() == 'i̇': the lowered text has 'xi'
+    assert short_terms("\u212aA CD") == "ka cd"  # the Kelvin sign lowers to 'k'
+    assert short_terms("ÀB cd éF") == "cd"
+    assert short_terms("ＡＩ 全角") == "全角"  # full-width letters are not ASCII words
+
+
 def test_search_combined_with_ticker_and_thesis(store: Store) -> None:
     store.save_items(
         [
