@@ -1554,8 +1554,10 @@ class _ItemWriter:
                 item, tags = last[(item.id, item.source_id)]
             fetched = to_iso(item.fetched) if item.fetched else now
             published = to_iso(item.published) if item.published else None
-            sid = item.id if item.id in stored else by_url.get(item.url) if item.url else None
-            if sid is None:
+            found: str | None = (
+                item.id if item.id in stored else by_url.get(item.url) if item.url else None
+            )
+            if found is None:
                 sid = item.id
                 key = next_key
                 next_key += 1
@@ -1588,6 +1590,7 @@ class _ItemWriter:
                 add_tags(key, ts, tags)
                 outcome[sid] = "new"
             else:
+                sid = found
                 row = stored[sid]
                 key = row[0]
                 summary = item.summary or row[2]

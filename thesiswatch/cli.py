@@ -72,33 +72,23 @@ def _remember(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]
     return callback
 
 
+GLOBAL_OPTIONS = {
+    "config": "Config file (TOML). Env: THESISWATCH_CONFIG.",
+    "db": "SQLite database file. Env: THESISWATCH_DB.",
+    "watchlist": "Watchlist file (TOML); default: the built-in DeepSeek report watchlist.",
+}
+
+
 def global_options(func: F) -> F:
     """Add --config/--db/--watchlist; accepted on the group and on every command."""
-    options = [
-        click.option(
-            "--config",
+    for name, text in reversed(GLOBAL_OPTIONS.items()):
+        func = click.option(
+            f"--{name}",
             type=click.Path(dir_okay=False),
             expose_value=False,
-            callback=_remember("config"),
-            help="Config file (TOML). Env: THESISWATCH_CONFIG.",
-        ),
-        click.option(
-            "--db",
-            type=click.Path(dir_okay=False),
-            expose_value=False,
-            callback=_remember("db"),
-            help="SQLite database file. Env: THESISWATCH_DB.",
-        ),
-        click.option(
-            "--watchlist",
-            type=click.Path(dir_okay=False),
-            expose_value=False,
-            callback=_remember("watchlist"),
-            help="Watchlist file (TOML); default: the built-in DeepSeek report watchlist.",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
+            callback=_remember(name),
+            help=text,
+        )(func)
     return func
 
 
