@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
 from thesiswatch.errors import ConfigError
-from thesiswatch.output import _safe
+from thesiswatch.output import alert_line
 
 if TYPE_CHECKING:
     from thesiswatch.cli import Context
@@ -49,7 +49,4 @@ def replay_rules(ctx: Context, out: TextIO, *, days: int, rule_name: str | None)
     for rule, n in sorted(counts.items()):
         out.write(f"  {rule:<20} {n}\n")
     for a in alerts:
-        tickers = ",".join(a.tickers) or "-"
-        out.write(
-            f"{a.created[:16]}  {a.severity:<8} {a.rule:<14} {tickers:<18} {_safe(a.title)}\n"
-        )
+        out.write(alert_line(a) + "\n")

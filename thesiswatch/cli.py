@@ -41,10 +41,18 @@ class Context:
 
     def settings(self) -> Settings:
         if self._settings is None:
-            from thesiswatch.config import load_settings
-
-            self._settings = load_settings(self.config, self.db, self.watchlist)
+            self._settings = self.load_settings()
         return self._settings
+
+    def load_settings(self) -> Settings:
+        """Read the config (again, on SIGHUP) without replacing the settings in use."""
+        from thesiswatch.config import load_settings
+
+        return load_settings(self.config, self.db, self.watchlist)
+
+    def use(self, settings: Settings) -> None:
+        """Switch to settings that were loaded and checked (a config reload)."""
+        self._settings = settings
 
     def load_watchlist(self) -> Watchlist:
         from thesiswatch.watchlist import load_watchlist

@@ -179,13 +179,12 @@ async def _forever(pipeline: Pipeline, ctx: Context, alerts_jsonl: Path | None, 
 
 def _reload(pipeline: Pipeline, ctx: Context, alerts_jsonl: Path | None, demo: bool) -> None:
     from signals.rules import RuleSettings
-    from thesiswatch.config import load_settings
     from thesiswatch.runtime import make_dispatcher, resolve_sources
 
-    settings = load_settings(ctx.config, ctx.db, ctx.watchlist)
+    settings = ctx.load_settings()
     rule_settings = RuleSettings.from_config(settings.rules)
     dispatcher = make_dispatcher(settings, pipeline.store, alerts_jsonl=alerts_jsonl)
-    ctx._settings = settings
+    ctx.use(settings)
     if not demo:
         pipeline.replace_sources(resolve_sources(settings, ctx.load_watchlist()))
     pipeline.rule_settings = rule_settings

@@ -19,7 +19,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _safe(value: Any) -> str:
+def safe_text(value: Any) -> str:
     """Terminal-safe text: feed text is untrusted, strip control and escape characters."""
     return plain_text(_cell(value)) if isinstance(value, str) else _cell(value)
 
@@ -61,7 +61,7 @@ def write_query(
         writer.writerow(columns)
         writer.writerows([[_cell(v) for v in r] for r in rows])
         return
-    cells = [[_safe(v) for v in r] for r in rows]
+    cells = [[safe_text(v) for v in r] for r in rows]
     widths = [len(c) for c in columns]
     for r in cells:
         for i, v in enumerate(r):
@@ -105,8 +105,14 @@ def write_alerts_summary(
         return
     out.write(f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''} {when}:\n")
     for a in alerts:
-        tickers = ",".join(a.tickers) or "-"
-        thesis = f"{a.thesis}:{a.stance}" if a.thesis else ""
-        out.write(
-            f"  {a.created[:16]}  {a.severity:<8} {a.rule:<8} {tickers:<18} {thesis:<22} {_safe(a.title)}\n"
-        )
+        out.write("  " + alert_line(a) + "\n")
+
+
+def alert_line(alert: Any) -> str:
+    """One alert as a terminal line: time, severity, rule, tickers, thesis:stance, title."""
+    tickers = ",".join(alert.tickers) or "-"
+    thesis = f"{alert.thesis}:{alert.stance}" if alert.thesis else ""
+    return (
+        f"{alert.created[:16]}  {alert.severity:<8} {alert.rule:<14} {tickers:<18} "
+        f"{thesis:<22} {safe_text(alert.title)}"
+    )

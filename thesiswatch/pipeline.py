@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -179,11 +179,10 @@ class Pipeline:
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Poll each source when it is due until ``stop`` is set; finish writes in progress."""
         while not stop.is_set():
-            due = self._due_sources()
+            due, delay = self._schedule()
             if due:
                 await self.poll_once(only=due, stop=stop)
                 continue
-            delay = self._seconds_until_next_due()
             self._wake.clear()
             waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(self._wake.wait())]
             try:
@@ -207,32 +206,22 @@ class Pipeline:
         """Use the URL a permanent redirect moved the source to."""
         state = states.get(source.id)
         if state is not None and state.url and state.url != source.url:
-            from dataclasses import replace
-
             return replace(source, url=state.url)
         return source
 
-    def _due_sources(self) -> set[str]:
+    def _schedule(self) -> tuple[set[str], float]:
+        """The sources due now, and how long until the next one is (one read of the store)."""
         now = self.clock()
         states = self.store.fetch_states()
-        due = set()
+        due: set[str] = set()
+        wait = 3600.0
         for s in self.sources:
             st = states.get(s.id)
             if st is None or st.next_poll is None or st.next_poll <= now:
                 due.add(s.id)
-        return due
-
-    def _seconds_until_next_due(self) -> float:
-        now = self.clock()
-        states = self.store.fetch_states()
-        waits = []
-        for s in self.sources:
-            st = states.get(s.id)
-            nxt = st.next_poll if st is not None and st.next_poll else now
-            waits.append((nxt - now).total_seconds())
-        if not waits:
-            return 60.0
-        return max(0.05, min(min(waits), 3600.0))
+            else:
+                wait = min(wait, (st.next_poll - now).total_seconds())
+        return due, max(0.05, wait)
 
     def _fallback_next_poll(self, source: Source) -> datetime:
         jitter = random.uniform(0, 0.1) * source.interval
@@ -245,8 +234,6 @@ class Pipeline:
         self, source: Source, outcome: FetchOutcome, report: CycleReport
     ) -> SourceReport:
         if outcome.next_poll is None:
-            from dataclasses import replace
-
             outcome = replace(outcome, next_poll=self._fallback_next_poll(source))
         new: list[str] = []
         updated: list[str] = []
