@@ -293,6 +293,21 @@ def serve(world: World, stall: float) -> tuple[list[ThreadingHTTPServer], dict[s
     return servers, ports
 
 
+STORY_BYTES = 740  # what signals.cluster keeps per story (tracemalloc, 20k generated titles)
+_STORIES = re.compile(rb"cycle\.done .*\bstories=(\d+)")
+
+
+def last_stories(log_path: Path) -> int:
+    """The clusterer's window size from the daemon's last ``cycle.done`` log line."""
+    try:
+        with open(log_path, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 65536))
+            found = _STORIES.findall(f.read())
+    except OSError:
+        return 0
+    return int(found[-1]) if found else 0
+
+
 def proc_status(pid: int) -> dict[str, str]:
     try:
         text = Path(f"/proc/{pid}/status").read_text()
@@ -443,11 +458,13 @@ def main() -> int:
     )
     print(f"daemon: {' '.join(cmd[1:])}")
     print(f"daemon log: {log_path}")
-    print(f"{'min':>4} {'RSS MB':>8} {'HWM MB':>8} {'thr':>4} {'fds':>4} {'items':>7} {'alerts':>7} "
-          f"{'jsonl':>6} {'published':>9} {'requests (feed/304/500/stall/html)':>36}", flush=True)  # fmt: skip
+    print(f"{'min':>4} {'RSS MB':>8} {'anon':>6} {'file':>6} {'HWM MB':>8} {'thr':>4} {'fds':>4} "
+          f"{'items':>7} {'stories':>7} {'alerts':>7} {'jsonl':>6} {'published':>9} "
+          f"{'requests (feed/304/500/stall/html)':>36} {'WAL MB':>6}", flush=True)  # fmt: skip
     started = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     samples: list[tuple[int, float, float]] = []
+    anon_samples: list[tuple[int, float, int]] = []  # minute, RssAnon MB, clusterer stories
     stop_secs = float("nan")
     try:
         for minute in range(1, args.minutes + 1):
@@ -458,6 +475,10 @@ def main() -> int:
                 break
             st = proc_status(proc.pid)
             rss, hwm = kb_to_mb(st.get("VmRSS")), kb_to_mb(st.get("VmHWM"))
+            anon, mapped = kb_to_mb(st.get("RssAnon")), kb_to_mb(st.get("RssFile"))
+            stories = last_stories(log_path)
+            wal = Path(f"{db}-wal")
+            wal_mb = wal.stat().st_size / 1e6 if wal.exists() else 0.0
             try:
                 fds = len(os.listdir(f"/proc/{proc.pid}/fd"))
             except OSError:
@@ -468,10 +489,13 @@ def main() -> int:
                 published = world.published
             reqs = "/".join(str(req.get(k, 0)) for k in ("feed", "304", "500", "stall", "html"))
             samples.append((minute, rss, hwm))
+            anon_samples.append((minute, anon, stories))
             print(
-                f"{minute:4d} {rss:8.1f} {hwm:8.1f} {st.get('Threads', '?'):>4} {fds:4d} "
-                f"{items if items is not None else '?':>7} {stored_alerts if stored_alerts is not None else '?':>7} "
-                f"{count_lines(alerts):6d} {published:9d} {reqs:>36}",
+                f"{minute:4d} {rss:8.1f} {anon:6.1f} {mapped:6.1f} {hwm:8.1f} "
+                f"{st.get('Threads', '?'):>4} {fds:4d} "
+                f"{items if items is not None else '?':>7} {stories:7d} "
+                f"{stored_alerts if stored_alerts is not None else '?':>7} "
+                f"{count_lines(alerts):6d} {published:9d} {reqs:>36} {wal_mb:6.1f}",
                 flush=True,
             )
     finally:
@@ -508,6 +532,16 @@ def main() -> int:
               f"slope {rate:+.2f} MB/min over {len(steady)} samples")  # fmt: skip
         print(f"steady RSS (max after warm-up) {peak_after:.1f} MB = {ratio:.2f} x snownlp alone "
               f"({hwm_snow:.1f} MB VmHWM; issue 7 measured ~430 MB)")  # fmt: skip
+        anon_steady = [a for a in anon_samples if a[0] >= warmup] or anon_samples[-1:]
+        if anon_steady:
+            (m0, a0, s0), (m1, a1, s1) = anon_steady[0], anon_steady[-1]
+            window_mb = (s1 - s0) * STORY_BYTES / 1e6
+            print(
+                f"anonymous memory {a0:.1f} -> {a1:.1f} MB ({a1 - a0:+.1f} MB); the story "
+                f"clusterer's 48 h window went {s0} -> {s1} stories (~{window_mb:+.1f} MB at "
+                f"{STORY_BYTES} B each, capped at 20,000 stories = "
+                f"{20_000 * STORY_BYTES / 1e6:.0f} MB); the rest {a1 - a0 - window_mb:+.1f} MB"
+            )
         print(f"target: no growth after warm-up (<= max(5 MB, 2 %)): {'met' if flat else 'missed'}")
         print(
             f"target: steady <= {TARGET_RATIO} x snownlp alone: {'met' if ratio <= TARGET_RATIO else 'missed'}"

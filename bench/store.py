@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from feeds.models import Item, Source
 from signals.models import Sentiment, Tags, ThesisStance, TickerMention
-from store import Store
+from store import BULK, Store
 
 END = datetime(2026, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=3 * 365)
@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(str(args.db) + suffix).unlink(missing_ok=True)
 
-    store = Store.open(args.db)
+    store = Store.open(args.db, tuning=BULK)
     sources = make_sources()
     store.sync_sources(sources)
     if not (args.reuse and store.stats(END).items_total):

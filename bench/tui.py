@@ -58,10 +58,10 @@ def _bench_store_module() -> ModuleType:
 def build_database(path: Path, items: int, batch: int) -> datetime:
     """Generate ``items`` entries and ~1 alert per 250 items; return the data's "now"."""
     from signals.models import Alert
-    from store import Store
+    from store import BULK, Store
 
     gen = _bench_store_module()
-    with Store.open(path) as store:
+    with Store.open(path, tuning=BULK) as store:
         sources = gen.make_sources()
         store.sync_sources(sources)
         started = time.perf_counter()

@@ -32,7 +32,6 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from signals.lang import to_simplified
@@ -181,19 +180,41 @@ def _score(common: int, size_a: int, size_b: int) -> float:
     return max(jaccard, 0.9 * containment)
 
 
-@dataclass(frozen=True, slots=True)
 class _Entry:
-    item_id: str
-    cluster_id: str
-    key: str
-    shingles: frozenset[str]
-    numbers: frozenset[str]
-    tickers: frozenset[str]
-    published: datetime | None
+    """What the clusterer keeps of one recent item (about 0.9 KiB with its index entries).
+
+    Shingles are canonical string objects shared with the inverted index (one copy of "英伟"
+    however many items carry it), tuples instead of frozensets, a float timestamp instead of a
+    datetime: a long-running daemon keeps tens of thousands of these.
+    """
+
+    __slots__ = ("item_id", "cluster_id", "key", "shingles", "numbers", "tickers", "published")
+
+    def __init__(
+        self,
+        item_id: str,
+        cluster_id: str,
+        key: str,
+        shingles: tuple[str, ...],
+        numbers: tuple[str, ...],
+        tickers: tuple[str, ...],
+        published: float | None,
+    ) -> None:
+        self.item_id = item_id
+        self.cluster_id = cluster_id
+        self.key = key
+        self.shingles = shingles
+        self.numbers = numbers
+        self.tickers = tickers
+        self.published = published
+
+    def link_keys(self) -> list[str]:
+        return [f"{t}|{n}" for t in self.tickers for n in self.numbers]
 
 
-def _link_keys(entry: _Entry) -> list[str]:
-    return [f"{t}|{n}" for t in entry.tickers for n in entry.numbers]
+def _timestamp(value: datetime | str | None) -> float | None:
+    when = _utc(value)
+    return None if when is None else when.timestamp()
 
 
 def _utc(value: datetime | str | None) -> datetime | None:
@@ -216,8 +237,9 @@ class StoryClusterer:
     ``link_window``: how far apart items linked by shared tickers and numbers may be.
     ``threshold``: minimum title similarity (see ``similarity``) for a near-duplicate.
     State older than ``window`` (relative to the newest item seen) is dropped as items arrive,
-    and at most ``max_entries`` items are kept (the oldest go first; about 3.5 KiB each), so
-    memory stays bounded in a long-running daemon however busy its sources are.
+    and at most ``max_entries`` items are kept (the oldest go first; under 1 KiB each, see
+    ``bench/soak.py``), so memory stays bounded in a long-running daemon however busy its
+    sources are.
     ``max_posting``: a shingle shared by more recent items than this is too common to find
     candidates with (candidates come from the rarer shingles; scores use all of them).
     """
@@ -238,9 +260,10 @@ class StoryClusterer:
         self.max_posting = max_posting
         self._entries: dict[str, _Entry] = {}
         self._by_key: dict[str, str] = {}
-        self._postings: dict[str, set[str]] = {}  # shingle -> item ids
-        self._links: dict[str, set[str]] = {}  # "ticker|figure" -> item ids
-        self._newest: datetime | None = None
+        # shingle -> (the one shared copy of the shingle, ids of recent items carrying it)
+        self._postings: dict[str, tuple[str, list[str]]] = {}
+        self._links: dict[str, list[str]] = {}  # "ticker|figure" -> item ids
+        self._newest: float | None = None
         self._assigned = 0
 
     def __len__(self) -> int:
@@ -255,7 +278,16 @@ class StoryClusterer:
         Rows with an empty cluster id are clustered as if new (in the order given)."""
         for item_id, cluster_id, title, lang, tickers, published in recent:
             if cluster_id:
-                self._remember(item_id, cluster_id, title, lang, tickers, _utc(published))
+                if item_id not in self._entries:
+                    self._remember(
+                        item_id,
+                        cluster_id,
+                        story_key(title, lang=lang),
+                        shingles(title),
+                        numbers_in(title),
+                        tickers,
+                        _timestamp(published),
+                    )
             else:
                 self.assign(item_id, title, lang=lang, tickers=tickers, published=_utc(published))
 
@@ -274,69 +306,74 @@ class StoryClusterer:
         known = self._entries.get(item_id)
         if known is not None:
             return known.cluster_id
-        when = _utc(published)
+        when = _timestamp(published)
         key = story_key(title, lang=lang)
+        sh = shingles(title)
+        nums = numbers_in(title)
         cluster_id = self._by_key.get(key)
         if cluster_id is None:
-            cluster_id = self._best_match(title, frozenset(tickers), when) or new_cluster_id(
+            cluster_id = self._best_match(sh, nums, frozenset(tickers), when) or new_cluster_id(
                 item_id
             )
-        self._remember(item_id, cluster_id, title, lang, tickers, when)
+        self._remember(item_id, cluster_id, key, sh, nums, tickers, when)
         return cluster_id
 
     # -- internals ----------------------------------------------------------------------
 
-    def _best_match(self, title: str, tickers: frozenset[str], when: datetime | None) -> str | None:
+    def _best_match(
+        self,
+        sh: frozenset[str],
+        nums: frozenset[str],
+        tickers: frozenset[str],
+        when: float | None,
+    ) -> str | None:
         """The cluster of the most similar recent item, found through inverted indexes (so a
         new item is compared only with items sharing a shingle, or a ticker and a figure)."""
-        sh = shingles(title)
-        nums = numbers_in(title)
         # Candidates come from the rarer shingles only: a shingle carried by hundreds of recent
         # items ("nvidia", "股价") finds nothing specific and would make every assign O(n).
         hits: Counter[str] = Counter()
         rare = 0
         for shingle in sh:
             posting = self._postings.get(shingle)
-            if posting and len(posting) <= self.max_posting:
-                hits.update(posting)
+            if posting and len(posting[1]) <= self.max_posting:
+                hits.update(posting[1])
                 rare += 1
         need = min(2, rare)  # a near-duplicate shares more than one specific shingle
         common = {
-            item_id: len(sh & self._entries[item_id].shingles)
+            item_id: sum(1 for s in self._entries[item_id].shingles if s in sh)
             for item_id, n in hits.items()
             if n >= need
         }
         linked: set[str] = set()
         for ticker in tickers:
             for number in nums:
-                posting = self._links.get(f"{ticker}|{number}")
-                if posting and len(posting) <= self.max_posting:
-                    linked.update(posting)
+                ids = self._links.get(f"{ticker}|{number}")
+                if ids and len(ids) <= self.max_posting:
+                    linked.update(ids)
+        window = self.window.total_seconds()
+        link_window = self.link_window.total_seconds()
         best: tuple[float, str] | None = None
         for item_id in common.keys() | linked:
             entry = self._entries[item_id]
             apart = (
-                abs((when - entry.published).total_seconds())
+                abs(when - entry.published)
                 if when is not None and entry.published is not None
                 else None
             )
-            if apart is not None and apart > self.window.total_seconds():
+            if apart is not None and apart > window:
                 continue
-            if (tickers and entry.tickers and not tickers & entry.tickers) or (
-                nums and entry.numbers and not nums & entry.numbers
+            if (tickers and entry.tickers and tickers.isdisjoint(entry.tickers)) or (
+                nums and entry.numbers and nums.isdisjoint(entry.numbers)
             ):
                 continue  # other companies, or other figures: another story
             score = _score(common.get(item_id, 0), len(sh), len(entry.shingles))
             if score < self.threshold:
                 score = 0.0
-                if (
-                    item_id in linked
-                    and apart is not None
-                    and apart <= self.link_window.total_seconds()
-                ):
+                if item_id in linked and apart is not None and apart <= link_window:
                     # Same ticker, same specific figure, close in time: the same event.
                     # Ranked just under a textual near-duplicate, more so with more in common.
-                    score = self.threshold * (0.5 + 0.1 * min(len(nums & entry.numbers), 4))
+                    shared = sum(1 for n in entry.numbers if n in nums)
+                    score = self.threshold * (0.5 + 0.1 * min(shared, 4))
             if score > 0 and (best is None or score > best[0]):
                 best = (score, entry.cluster_id)
         return best[1] if best else None
@@ -345,27 +382,35 @@ class StoryClusterer:
         self,
         item_id: str,
         cluster_id: str,
-        title: str,
-        lang: str,
+        key: str,
+        sh: frozenset[str],
+        nums: frozenset[str],
         tickers: Sequence[str],
-        when: datetime | None,
+        when: float | None,
     ) -> None:
-        key = story_key(title, lang=lang)
-        self._entries[item_id] = _Entry(
-            item_id=item_id,
-            cluster_id=cluster_id,
-            key=key,
-            shingles=shingles(title),
-            numbers=numbers_in(title),
-            tickers=frozenset(tickers),
-            published=when,
+        postings = self._postings
+        canonical: list[str] = []
+        for shingle in sh:
+            posting = postings.get(shingle)
+            if posting is None:
+                postings[shingle] = (shingle, [item_id])
+                canonical.append(shingle)
+            else:
+                posting[1].append(item_id)
+                canonical.append(posting[0])
+        entry = _Entry(
+            item_id,
+            cluster_id,
+            key,
+            tuple(canonical),
+            tuple(nums),
+            tuple(dict.fromkeys(tickers)),
+            when,
         )
+        self._entries[item_id] = entry
         self._by_key.setdefault(key, cluster_id)
-        entry = self._entries[item_id]
-        for shingle in entry.shingles:
-            self._postings.setdefault(shingle, set()).add(item_id)
-        for link in _link_keys(entry):
-            self._links.setdefault(link, set()).add(item_id)
+        for link in entry.link_keys():
+            self._links.setdefault(link, []).append(item_id)
         if when is not None and (self._newest is None or when > self._newest):
             self._newest = when
         self._assigned += 1
@@ -375,26 +420,40 @@ class StoryClusterer:
     def _prune(self) -> None:
         if self._newest is None:
             return
-        horizon = self._newest - self.window
+        horizon = self._newest - self.window.total_seconds()
         stale = [
             e for e in self._entries.values() if e.published is not None and e.published < horizon
         ]
         excess = len(self._entries) - len(stale) - self.max_entries
         if excess > 0:
             stale_ids = {e.item_id for e in stale}
+            newest = self._newest
             by_age = sorted(
                 (e for e in self._entries.values() if e.item_id not in stale_ids),
-                key=lambda e: e.published or self._newest or datetime.min.replace(tzinfo=UTC),
+                key=lambda e: newest if e.published is None else e.published,
             )
             stale.extend(by_age[:excess])
+        if not stale:
+            return
+        gone = {e.item_id for e in stale}
+        shingle_keys: set[str] = set()
+        link_keys: set[str] = set()
         for entry in stale:
             del self._entries[entry.item_id]
             if self._by_key.get(entry.key) == entry.cluster_id:
                 del self._by_key[entry.key]
-            for index, keys in ((self._postings, entry.shingles), (self._links, _link_keys(entry))):
-                for k in keys:
-                    ids = index.get(k)
-                    if ids is not None:
-                        ids.discard(entry.item_id)
-                        if not ids:
-                            del index[k]
+            shingle_keys.update(entry.shingles)
+            link_keys.update(entry.link_keys())
+        for shingle in shingle_keys:
+            canonical, ids = self._postings[shingle]
+            kept = [i for i in ids if i not in gone]
+            if kept:
+                self._postings[shingle] = (canonical, kept)
+            else:
+                del self._postings[shingle]
+        for link in link_keys:
+            kept = [i for i in self._links[link] if i not in gone]
+            if kept:
+                self._links[link] = kept
+            else:
+                del self._links[link]

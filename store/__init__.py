@@ -10,7 +10,7 @@ See ``store/db.py`` for the API and ``docs/schema.md`` for the tables and views.
 
 from __future__ import annotations
 
-from store.db import Store
+from store.db import BULK, LEAN, READER, Store, Tuning
 from store.models import (
     PruneResult,
     SaveResult,
@@ -23,6 +23,9 @@ from store.models import (
 from store.schema import SCHEMA_VERSION
 
 __all__ = [
+    "BULK",
+    "LEAN",
+    "READER",
     "SCHEMA_VERSION",
     "PruneResult",
     "SaveResult",
@@ -32,4 +35,5 @@ __all__ = [
     "StoredAlert",
     "StoredItem",
     "ThesisSummary",
+    "Tuning",
 ]

@@ -47,6 +47,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -69,9 +70,37 @@ from store.textindex import fts_phrase, plan_search, short_terms
 from thesiswatch.errors import ReadOnlyQueryError, StoreError
 
 BUSY_TIMEOUT_MS = 15_000
-WAL_CHECKPOINT_PAGES = 65536  # 256 MiB of 4 KiB pages
-CACHE_KIB = 128 * 1024  # page cache per connection: keeps the hot index pages of 1M items
-MMAP_BYTES = 1 << 30  # read the first GiB of the file through mmap (no copy per page read)
+WAL_SIZE_LIMIT = 64 << 20  # a WAL file that grew past this is cut back after a checkpoint
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """How much memory and WAL one connection may use.
+
+    ``cache_kib``: SQLite's page cache (it keeps every page it touched, up to this size, so it
+    is a floor under a long-running process's resident memory). ``mmap_bytes``: how much of the
+    file reads map instead of copying (fast for big queries; mapped pages count as the
+    process's resident memory while the kernel keeps them). ``checkpoint_pages``: WAL pages
+    written before they are copied back into the database file.
+    """
+
+    cache_kib: int
+    mmap_bytes: int
+    checkpoint_pages: int
+
+
+LEAN = Tuning(cache_kib=8 * 1024, mmap_bytes=0, checkpoint_pages=1000)
+"""The default for writers (the daemon, the own-poll TUI, CLI commands): bounded memory that
+does not grow with the database, and SQLite's usual 4 MiB WAL checkpoints."""
+READER = Tuning(cache_kib=16 * 1024, mmap_bytes=1 << 30, checkpoint_pages=1000)
+"""The default for read-only opens (attached TUI, ``query``, ``export``): mapped reads for
+searches and lists over a million items."""
+BULK = Tuning(cache_kib=128 * 1024, mmap_bytes=1 << 30, checkpoint_pages=65536)
+"""For bulk ingest (``bench/store.py``, imports): the hot index pages of a million items stay
+cached, and the WAL is checkpointed every 256 MiB rather than 4 MiB, because a batch of
+thousands of items dirties index pages all over the file (``items.id`` is a hash) and copying
+them back after every commit halved the ingest rate at 1M items."""
+
 _CHUNK = 500  # ids per "IN (...)" lookup, well under SQLite's variable limit
 SEARCH_WINDOW = 500  # matches a search sorts by time (see Store.items)
 
@@ -251,11 +280,15 @@ class Store:
     # --- opening and closing ---------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, readonly: bool = False) -> Store:
+    def open(
+        cls, path: str | Path, *, readonly: bool = False, tuning: Tuning | None = None
+    ) -> Store:
         """Open (creating and migrating when needed) the database at ``path``.
 
         ``readonly=True`` opens an existing database without writing to it (attach mode, the
         query command); it must already have the current schema.
+        ``tuning``: memory and WAL settings of the connection; ``READER`` when read-only,
+        else ``LEAN`` (see ``BULK`` for bulk ingest).
 
         Raises ``StoreError`` with one line when the path cannot be used, the file is not an
         SQLite database or not a thesiswatch one, or it was written by a newer thesiswatch.
@@ -282,7 +315,7 @@ class Store:
             else:
                 conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
             store = cls(conn, path=path, readonly=readonly)
-            store._prepare()
+            store._prepare(tuning or (READER if readonly else LEAN))
         except sqlite3.Error as exc:
             if conn is not None:
                 conn.close()
@@ -320,12 +353,12 @@ class Store:
     def __repr__(self) -> str:
         return f"<Store {self.path or ':memory:'}{' read-only' if self.readonly else ''}>"
 
-    def _prepare(self) -> None:
+    def _prepare(self, tuning: Tuning = LEAN) -> None:
         conn = self._conn
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        conn.execute(f"PRAGMA cache_size = -{tuning.cache_kib}")
+        conn.execute(f"PRAGMA mmap_size = {tuning.mmap_bytes}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]  # reads the header
         self._refuse_newer(version)
         if self.readonly:
@@ -342,12 +375,11 @@ class Store:
             if str(mode).lower() != "wal":
                 raise StoreError(f"cannot switch {self.path} to WAL mode (got {mode})")
         conn.execute("PRAGMA synchronous = NORMAL")
-        # Checkpoint every 256 MiB of WAL rather than 4 MiB: a batch of thousands of items
-        # dirties index pages all over the file (items.id is a hash), and copying them back
-        # after every commit halved bulk ingest speed; at 1M items a 64 MiB WAL still
-        # checkpointed every other batch, each rewriting much the same id-index pages.
-        # Readers are unaffected; the WAL file stays bounded (by this size, about).
-        conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {tuning.checkpoint_pages}")
+        # A WAL that grew (a bulk ingest, a reader holding an old snapshot) is truncated back
+        # once checkpointed, instead of keeping its largest size on disk for ever.
+        limit = max(WAL_SIZE_LIMIT, tuning.checkpoint_pages * 4096 * 2)
+        conn.execute(f"PRAGMA journal_size_limit = {limit}")
         if version < SCHEMA_VERSION:
             self.migrate()
 
@@ -643,8 +675,8 @@ class Store:
 
         ``clusters`` maps item ids of the batch to story cluster ids (``signals.cluster``).
 
-        An item already stored (same id, or same canonical URL) is stored once and linked to
-        every source that carried it. When a source that already carried it sends it with an
+        An item already stored (same id: ids derive from the URL key, so the same article has
+        one id in every source) is stored once and linked to every source that carried it. When a source that already carried it sends it with an
         edited title or summary, the text is updated and its tags replaced (``updated``); the
         same story under another source's wording only gains the link (``seen``).
         """
@@ -1496,24 +1528,16 @@ class _ItemWriter:
     def save(self, batch: Sequence[tuple[Item, Tags]], result: SaveResult) -> None:
         conn = self.conn
         now = self.now
-        # What is stored already: by id, then by canonical URL for the rest.
+        # What is stored already (an item is identified by its id alone: ids derive from the
+        # URL key, see feeds.normalize.item_id).
         stored: dict[str, list[Any]] = {}  # id -> [key, title, summary, ts, label, score, fetched]
-        by_url: dict[str, str] = {}
         ids = list(dict.fromkeys(item.id for item, _ in batch))
-        columns = "id, key, title, summary, ts, label, score, fetched, url"
+        columns = "id, key, title, summary, ts, label, score, fetched"
         for part in _chunks(ids):
             for row in conn.execute(
                 f"SELECT {columns} FROM items WHERE id IN ({_marks(len(part))})", part
             ):
-                stored[row[0]] = list(row[1:8])
-        urls = list({item.url for item, _ in batch if item.url and item.id not in stored})
-        for part in _chunks(urls):
-            for row in conn.execute(
-                f"SELECT {columns} FROM items WHERE url IN ({_marks(len(part))}) AND url <> ''",
-                part,
-            ):
-                stored.setdefault(row[0], list(row[1:8]))
-                by_url.setdefault(row[8], row[0])
+                stored[row[0]] = list(row[1:])
         links: set[tuple[int, str]] = set()
         keys = [row[0] for row in stored.values()]
         for part in _chunks(keys):
@@ -1554,10 +1578,7 @@ class _ItemWriter:
                 item, tags = last[(item.id, item.source_id)]
             fetched = to_iso(item.fetched) if item.fetched else now
             published = to_iso(item.published) if item.published else None
-            found: str | None = (
-                item.id if item.id in stored else by_url.get(item.url) if item.url else None
-            )
-            if found is None:
+            if item.id not in stored:
                 sid = item.id
                 key = next_key
                 next_key += 1
@@ -1585,12 +1606,10 @@ class _ItemWriter:
                 new_text.append((key, title, summary))
                 new_short.append((key, short_terms(title, summary)))
                 stored[sid] = [key, title, summary, ts, sentiment.label, sentiment.score, fetched]
-                if item.url:
-                    by_url.setdefault(item.url, sid)
                 add_tags(key, ts, tags)
                 outcome[sid] = "new"
             else:
-                sid = found
+                sid = item.id
                 row = stored[sid]
                 key = row[0]
                 summary = item.summary or row[2]

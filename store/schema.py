@@ -378,12 +378,28 @@ def m0005_fts_hashsize(db: Database) -> None:
     db.execute("INSERT INTO items_fts(items_fts, rank) VALUES ('hashsize', 33554432)")
 
 
+# --- 6: items are found by id only ---------------------------------------------------------
+
+
+@MIGRATIONS(name="0006_drop_items_url_index")
+def m0006_drop_items_url_index(db: Database) -> None:
+    """Drop ``items_url``: the store no longer looks items up by URL. ``feeds.normalize.item_id``
+    already derives the id from the URL key, so the same article has one id wherever it is
+    seen; the only items whose ids are not URL-derived are entries sharing one link (a live or
+    home page) with different guids, and the URL lookup merged exactly those: the second flash
+    of a live page overwrote the first (and, in one batch, broke the text index). The index
+    was also the costliest to maintain: canonical URLs land on random pages of a large index,
+    rewritten by every batch. Queries on ``url`` still work, by scanning."""
+    db.execute("DROP INDEX IF EXISTS items_url")
+
+
 MIGRATION_NAMES: tuple[str, ...] = (
     "0001_initial",
     "0002_fts",
     "0003_views",
     "0004_item_publisher",
     "0005_fts_hashsize",
+    "0006_drop_items_url_index",
 )
 SCHEMA_VERSION = len(MIGRATION_NAMES)
 """The schema version this code writes (``PRAGMA user_version``)."""

@@ -22,10 +22,10 @@ def _open_for_triage(db_path: Path) -> Store:
     """Attach mode: the app polls nothing, but your triage (ack, snooze, mute, false
     positive) is stored, so it opens read-write when it can (SQLite's WAL lets it write those
     small rows beside a running daemon); a file it may not write is opened read-only."""
-    from store import Store
+    from store import READER, Store
 
     try:
-        return Store.open(db_path)
+        return Store.open(db_path, tuning=READER)
     except ThesiswatchError:
         return Store.open(db_path, readonly=True)
 

@@ -108,6 +108,7 @@ def _log_cycle(report: CycleReport) -> None:
         new=report.new_items,
         failed=report.failed,
         alerts=len(report.alerts),
+        stories=report.stories,
     )
 
 

@@ -67,6 +67,7 @@ class CycleReport:
     finished: datetime | None = None
     sources: list[SourceReport] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+    stories: int = 0  # items in the story clusterer's window after the cycle (its memory)
 
     @property
     def new_items(self) -> int:
@@ -172,6 +173,7 @@ class Pipeline:
         finally:
             self.polling = False
         report.finished = self.clock()
+        report.stories = len(self.clusterer)
         if self.on_cycle is not None:
             self.on_cycle(report)
         return report

@@ -121,14 +121,25 @@ def test_edited_title_updates_and_replaces_tags(store: Store) -> None:
     assert store.items(search="20%")[0].id == "n1"
 
 
-def test_same_canonical_url_under_another_id_is_the_same_item(store: Store) -> None:
-    store.save_items([(make_item("n1", "Old title", url="https://x.example/a"), make_tags())])
-    result = store.save_items(
-        [(make_item("other-id", "New title", url="https://x.example/a"), make_tags())]
-    )
-    assert result.updated == ["n1"]
-    assert store.item("other-id") is None
-    assert store.item("n1").title == "New title"  # type: ignore[union-attr]
+def test_entries_sharing_one_link_stay_apart(store: Store) -> None:
+    # A live page: every flash links to the same URL and has its own guid, so parsing gives
+    # each its own id (feeds.normalize.item_id). The store must not merge them by URL: that
+    # overwrote the first flash with the second (and, in one batch, broke the text index).
+    live = "https://x.example/live"
+    first = make_item("g-flash-1", "Nvidia shares halted", url=live)
+    second = make_item("g-flash-2", "TSMC resumes trading", url=live)
+    result = store.save_items([(first, make_tags()), (second, make_tags())])
+    assert result.new == ["g-flash-1", "g-flash-2"]
+    third = make_item("g-flash-3", "SMIC wins order", url=live)
+    assert store.save_items([(third, make_tags())]).new == ["g-flash-3"]
+    assert {i.title for i in store.items()} == {
+        "Nvidia shares halted",
+        "TSMC resumes trading",
+        "SMIC wins order",
+    }
+    assert [i.id for i in store.items(search="resumes")] == ["g-flash-2"]
+    _, rows = store.query("PRAGMA integrity_check")
+    assert rows == [("ok",)]
 
 
 def test_items_are_newest_first_by_published_else_fetched(store: Store) -> None:

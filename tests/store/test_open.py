@@ -57,7 +57,12 @@ def test_first_schema_upgrades(tmp_path: Path) -> None:
         "0003_views",
         "0004_item_publisher",
         "0005_fts_hashsize",
+        "0006_drop_items_url_index",
     ]
+    indexes = {
+        r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+    }
+    assert "items_url" not in indexes and "items_ts" in indexes
     hashsize = (
         sqlite3.connect(path)
         .execute("SELECT v FROM items_fts_config WHERE k = 'hashsize'")
@@ -280,3 +285,25 @@ def test_every_table_and_view_is_readable_by_generic_tools(tmp_path: Path) -> No
     assert counts["items"] == 1 and counts["items_fts_short"] == 1
     for view in db.views:
         assert isinstance(view.count, int), view.name
+
+
+def test_connections_are_tuned_for_their_use(tmp_path: Path) -> None:
+    from store import BULK, LEAN, READER
+
+    path = tmp_path / "t.db"
+
+    def pragmas(store: Store) -> tuple[int, int, int, int]:
+        names = ("cache_size", "mmap_size", "wal_autocheckpoint", "journal_size_limit")
+        values = [store._conn.execute(f"PRAGMA {name}").fetchone()[0] for name in names]
+        return values[0], values[1], values[2], values[3]
+
+    with Store.open(path) as writer:  # a daemon: memory that does not grow with the file
+        cache, mmap, checkpoint, limit = pragmas(writer)
+        assert (cache, mmap, checkpoint) == (-LEAN.cache_kib, 0, LEAN.checkpoint_pages)
+        assert 0 < limit <= 64 << 20
+    with Store.open(path, readonly=True) as reader:
+        assert pragmas(reader)[:2] == (-READER.cache_kib, READER.mmap_bytes)
+    with Store.open(path, tuning=BULK) as bulk:
+        cache, mmap, checkpoint, limit = pragmas(bulk)
+        assert (cache, checkpoint) == (-BULK.cache_kib, BULK.checkpoint_pages)
+        assert limit >= BULK.checkpoint_pages * 4096
