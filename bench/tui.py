@@ -209,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
             Path(str(args.db) + suffix).unlink(missing_ok=True)
         print(f"generating {args.items:,} entries into {args.db}")
         build_database(args.db, args.items, args.batch)
+    else:
+        from store import Store
+
+        Store.open(args.db).close()  # upgrades a file from an older schema, as the daemon would
     now = _bench_store_module().END + timedelta(hours=1)
 
     started = time.perf_counter()

@@ -988,9 +988,11 @@ class Store:
         thesis: str | None = None,
         since: datetime | None = None,
         include_hidden: bool = False,
+        now: datetime | None = None,
     ) -> list[StoredAlert]:
         """Alerts newest first. Hidden unless ``include_hidden``: acknowledged, snoozed,
-        marked false positive, or about tickers that are all muted."""
+        marked false positive, or about tickers that are all muted (snoozes and mutes as of
+        ``now``, default the current time)."""
         where: list[str] = []
         args: list[Any] = []
         if since is not None:
@@ -1003,9 +1005,9 @@ class Store:
             where.append("EXISTS (SELECT 1 FROM json_each(a.tickers) WHERE value = ?)")
             args.append(ticker)
         if not include_hidden:
-            now = to_iso(_utcnow())
+            at = to_iso(now or _utcnow())
             where.append(_VISIBLE)
-            args.extend([now, now])
+            args.extend([at, at])
         return self._select_alerts(where, args, limit)
 
     def _select_alerts(

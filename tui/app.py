@@ -437,27 +437,41 @@ class ThesisWatchApp(App[None]):
         self.push_screen(PickScreen("Snooze this alert", options), chosen)
 
     def mute_for_alert(self, alert: StoredAlert | None) -> None:
+        """Mute the alert's ticker for 24 hours, or unmute it when it is muted already (with
+        several tickers, pick one; muted ones are marked)."""
         if (target := self._need_alert(alert)) is None:
             return
         if not target.tickers:
             self.notify("This alert names no ticker.", severity="warning", timeout=2)
             return
-        if len(target.tickers) == 1:
-            self.mute_ticker(target.tickers[0])
+        try:
+            muted = self.store.muted_tickers(self.now())
+        except ThesiswatchError as exc:
+            self.notify(f"Cannot read mutes: {exc}", severity="error", timeout=6, markup=False)
             return
-        options: list[tuple[str, Text | str]] = [(t, t) for t in target.tickers]
+        if len(target.tickers) == 1:
+            self.toggle_mute(target.tickers[0], muted=target.tickers[0] in muted)
+            return
+        options: list[tuple[str, Text | str]] = [
+            (t, f"{t}  (muted: choose to unmute)" if t in muted else t) for t in target.tickers
+        ]
 
         def chosen(ticker: str | None) -> None:
             if ticker:
-                self.mute_ticker(ticker)
+                self.toggle_mute(ticker, muted=ticker in muted)
 
         self.push_screen(
-            PickScreen(f"Mute which ticker for {MUTE_FOR.total_seconds() / 3600:.0f} h?", options),
+            PickScreen(
+                f"Mute which ticker for {MUTE_FOR.total_seconds() / 3600:.0f} h?", options
+            ),
             chosen,
         )
 
-    def mute_ticker(self, ticker: str) -> None:
-        if self._stored(lambda: self.store.mute_ticker(ticker, self.now() + MUTE_FOR)):
+    def toggle_mute(self, ticker: str, *, muted: bool) -> None:
+        if muted:
+            if self._stored(lambda: self.store.unmute_ticker(ticker)):
+                self._alert_state_changed(f"Alerts about {clean(ticker)} unmuted.")
+        elif self._stored(lambda: self.store.mute_ticker(ticker, self.now() + MUTE_FOR)):
             self._alert_state_changed(f"Alerts about {clean(ticker)} muted for 24 hours.")
 
     # -- command palette ------------------------------------------------------------------
@@ -535,7 +549,7 @@ class ThesisWatchApp(App[None]):
         )
         yield SystemCommand(
             "Mute ticker",
-            "Silence alerts about the selected alert's ticker for 24 h",
+            "Silence alerts about the selected alert's ticker for 24 h (again to unmute)",
             main.action_mute,
         )
         yield SystemCommand(

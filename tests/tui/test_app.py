@@ -239,10 +239,19 @@ async def test_snooze_and_mute_are_stored(app: ThesisWatchApp, store: Store) -> 
         assert alert.snoozed_until is not None
         assert (alert.snoozed_until - NOW).total_seconds() == 4 * 3600
         screen = main_screen(app)
-        screen.query_one(AlertList).move_cursor(row=1)  # al-2, one ticker: muted at once
-        await pilot.press("m")
+        alerts = screen.query_one(AlertList)
+        assert "al-1" not in [a.id for a in alerts.alerts]  # snoozed (by the app's clock)
+        alerts.move_cursor(row=[a.id for a in alerts.alerts].index("al-2"))
+        await pilot.press("m")  # one ticker: muted at once
         await pilot.pause()
         assert "1810.HK" in store.muted_tickers(NOW)
+        assert "al-2" not in [a.id for a in alerts.alerts]  # muted alerts leave the list
+        await pilot.press("H")  # show hidden ones, select it again, and unmute
+        await pilot.pause()
+        alerts.move_cursor(row=[a.id for a in alerts.alerts].index("al-2"))
+        await pilot.press("m")
+        await pilot.pause()
+        assert "1810.HK" not in store.muted_tickers(NOW)
 
 
 async def test_open_link_only_for_web_urls(

@@ -160,6 +160,7 @@ class MainScreen(RecordsScreen):
             thesis=filters.thesis,
             since=since,
             include_hidden=self.show_hidden,
+            now=now,
         )
         items = app.store.items(
             limit=self.item_limit,

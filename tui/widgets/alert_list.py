@@ -31,7 +31,10 @@ class AlertList(RecordTable[StoredAlert]):
             "s", "screen.snooze", "Snooze", tooltip="Hide the alert for 1 h, 4 h, 24 h or 7 days"
         ),
         Binding(
-            "m", "screen.mute", "Mute", tooltip="Mute alerts about the alert's ticker for 24 hours"
+            "m",
+            "screen.mute",
+            "Mute",
+            tooltip="Mute alerts about the alert's ticker for 24 hours (again to unmute)",
         ),
         Binding(
             "x",
