@@ -89,6 +89,23 @@ def fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def fts_term(term: str) -> str:
+    """``term`` as an FTS5 expression that also finds its simplified-Chinese form, so a search
+    typed in traditional characters finds mainland news (台積電 finds 台积电).
+
+    >>> fts_term("台積電")
+    '("台積電" OR "台积电")'
+    >>> fts_term("Nvidia")
+    '"Nvidia"'
+    """
+    from signals.lang import to_simplified  # (only when a search has Chinese in it)
+
+    folded = to_simplified(term) if not term.isascii() else term
+    if folded == term:
+        return fts_phrase(term)
+    return f"({fts_phrase(term)} OR {fts_phrase(folded)})"
+
+
 @dataclass(frozen=True, slots=True)
 class SearchPlan:
     """A search split by index: all terms must match (AND)."""
@@ -105,6 +122,8 @@ def plan_search(search: str) -> SearchPlan:
 
     >>> plan_search('小米 "export controls" AI 芯')
     SearchPlan(trigram='"export controls"', short=('小米', 'ai'), like=('芯',))
+
+    (``short`` terms are MATCHed through ``fts_term``, as the trigram terms are.)
     """
     long_terms: list[str] = []
     short: list[str] = []
@@ -119,5 +138,5 @@ def plan_search(search: str) -> SearchPlan:
             short.append(term.lower())
         else:
             like.append(term)
-    trigram = " AND ".join(fts_phrase(t) for t in long_terms) if long_terms else None
+    trigram = " AND ".join(fts_term(t) for t in long_terms) if long_terms else None
     return SearchPlan(trigram=trigram, short=tuple(short), like=tuple(like))

@@ -42,6 +42,10 @@ def found(store: Store, search: str) -> set[str]:
         ("芯片", {"zh2"}),
         ("国产", {"zh1", "zh2"}),  # in the summary
         ("台積電", {"zh3"}),  # traditional characters as written
+        ("國產替代", {"zh2"}),  # typed in traditional, stored in simplified: folded
+        ("營收", {"zh3"}),  # 2 traditional characters, as written
+        ("國產", {"zh1", "zh2"}),  # 2 characters, folded, through the short-term index
+        ("中芯國際 產能", {"zh2"}),
         ("deepseek", {"en1"}),  # case-insensitive
         ("DeepSeek", {"en1"}),
         ("export controls", {"en1"}),  # AND of two words
