@@ -308,6 +308,17 @@ def last_stories(log_path: Path) -> int:
     return int(found[-1]) if found else 0
 
 
+def disk_writes(pid: int) -> int | None:
+    """Bytes the process caused to be written to storage so far (``/proc/PID/io``)."""
+    try:
+        for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+            if line.startswith("write_bytes:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def proc_status(pid: int) -> dict[str, str]:
     try:
         text = Path(f"/proc/{pid}/status").read_text()
@@ -460,11 +471,13 @@ def main() -> int:
     print(f"daemon log: {log_path}")
     print(f"{'min':>4} {'RSS MB':>8} {'anon':>6} {'file':>6} {'HWM MB':>8} {'thr':>4} {'fds':>4} "
           f"{'items':>7} {'stories':>7} {'alerts':>7} {'jsonl':>6} {'published':>9} "
-          f"{'requests (feed/304/500/stall/html)':>36} {'WAL MB':>6}", flush=True)  # fmt: skip
+          f"{'requests (feed/304/500/stall/html)':>36} {'WAL MB':>6} {'disk MB/min':>11}", flush=True)  # fmt: skip
     started = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     samples: list[tuple[int, float, float]] = []
     anon_samples: list[tuple[int, float, int]] = []  # minute, RssAnon MB, clusterer stories
+    write_rates: list[float] = []  # MB the daemon wrote to disk per minute, after warm-up
+    last_written = 0
     stop_secs = float("nan")
     try:
         for minute in range(1, args.minutes + 1):
@@ -479,6 +492,12 @@ def main() -> int:
             stories = last_stories(log_path)
             wal = Path(f"{db}-wal")
             wal_mb = wal.stat().st_size / 1e6 if wal.exists() else 0.0
+            written = disk_writes(proc.pid)
+            per_minute = (written - last_written) / 1e6 if written is not None else float("nan")
+            if written is not None:
+                last_written = written
+                if minute >= warmup:
+                    write_rates.append(per_minute)
             try:
                 fds = len(os.listdir(f"/proc/{proc.pid}/fd"))
             except OSError:
@@ -495,7 +514,7 @@ def main() -> int:
                 f"{st.get('Threads', '?'):>4} {fds:4d} "
                 f"{items if items is not None else '?':>7} {stories:7d} "
                 f"{stored_alerts if stored_alerts is not None else '?':>7} "
-                f"{count_lines(alerts):6d} {published:9d} {reqs:>36} {wal_mb:6.1f}",
+                f"{count_lines(alerts):6d} {published:9d} {reqs:>36} {wal_mb:6.1f} {per_minute:11.1f}",
                 flush=True,
             )
     finally:
@@ -541,6 +560,11 @@ def main() -> int:
                 f"clusterer's 48 h window went {s0} -> {s1} stories (~{window_mb:+.1f} MB at "
                 f"{STORY_BYTES} B each, capped at 20,000 stories = "
                 f"{20_000 * STORY_BYTES / 1e6:.0f} MB); the rest {a1 - a0 - window_mb:+.1f} MB"
+            )
+        if write_rates:
+            print(
+                f"disk writes after warm-up: median {statistics.median(write_rates):.1f} MB/min "
+                "(database, WAL and log; /proc/PID/io write_bytes)"
             )
         print(f"target: no growth after warm-up (<= max(5 MB, 2 %)): {'met' if flat else 'missed'}")
         print(

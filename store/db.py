@@ -458,16 +458,6 @@ class Store:
             if not check_foreign_keys:
                 conn.execute("PRAGMA foreign_keys = ON")
 
-    def _ensure_sources(
-        self, conn: sqlite3.Connection, source_ids: Iterable[str], now: str
-    ) -> None:
-        """Create placeholder rows (inactive) for sources not synced yet, so links hold."""
-        conn.executemany(
-            "INSERT OR IGNORE INTO sources (id, name, url, active, added, updated) "
-            "VALUES (?, ?, '', 0, ?, ?)",
-            [(sid, sid, now, now) for sid in set(source_ids) if sid],
-        )
-
     # --- sources and health ----------------------------------------------------------------
 
     @_api
@@ -541,85 +531,18 @@ class Store:
         ETag / Last-Modified are stored verbatim: replaced on 200, replaced when a 304
         carries them (kept otherwise), kept on failure.
         """
-        started = to_iso(outcome.started or _utcnow())
-        latency_ms = round(outcome.latency * 1000)
-        next_poll = to_iso(outcome.next_poll) if outcome.next_poll else None
-        interval = outcome.interval
-        if interval is None:
-            interval = _float_or_none(outcome.extra.get("interval"))
-        items = outcome.items_seen or len(outcome.items)
-        ok = outcome.status in ("ok", "not_modified")
-        failures = outcome.consecutive_failures if not ok else 0
+        self.record_fetches([outcome])
+
+    @_api
+    def record_fetches(self, outcomes: Sequence[FetchOutcome]) -> None:
+        """``record_fetch`` for several polls in one transaction (in order). The daemon writes
+        the health of a cycle's unchanged and failed sources this way: one commit instead of
+        one per source keeps the WAL traffic of 200 sources polled every minute small."""
+        if not outcomes:
+            return
         with self._write() as conn:
-            self._ensure_sources(conn, [outcome.source_id], started)
-            if outcome.status == "ok":
-                etag_sql, etag_args = (
-                    "etag = ?, last_modified = ?,",
-                    [
-                        outcome.etag,
-                        outcome.last_modified,
-                    ],
-                )
-            elif outcome.status == "not_modified":
-                etag_sql = "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),"
-                etag_args = [outcome.etag, outcome.last_modified]
-            else:
-                etag_sql, etag_args = "", []
-            conn.execute(
-                f"""
-                UPDATE sources SET
-                  {etag_sql}
-                  last_attempt = ?,
-                  last_success = CASE WHEN ? THEN ? ELSE last_success END,
-                  last_status = ?,
-                  last_http_status = ?,
-                  consecutive_failures = CASE WHEN ? THEN 0
-                                              WHEN ? > 0 THEN ?
-                                              ELSE consecutive_failures + 1 END,
-                  last_error = ?,
-                  last_latency_ms = ?,
-                  next_poll = coalesce(?, next_poll),
-                  poll_interval = coalesce(?, poll_interval),
-                  fetch_url = coalesce(?, fetch_url),
-                  last_items = ?,
-                  items_seen = items_seen + ?
-                WHERE id = ?
-                """,
-                [
-                    *etag_args,
-                    started,
-                    ok,
-                    started,
-                    outcome.status,
-                    outcome.http_status,
-                    ok,
-                    failures,
-                    failures,
-                    None if ok else (outcome.error or "failed"),
-                    latency_ms,
-                    next_poll,
-                    interval,
-                    outcome.final_url,
-                    items,
-                    items,
-                    outcome.source_id,
-                ],
-            )
-            conn.execute(
-                "INSERT INTO fetch_log (source_id, started, status, http_status, latency_ms, "
-                "bytes, items, error, final_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    outcome.source_id,
-                    started,
-                    outcome.status,
-                    outcome.http_status,
-                    latency_ms,
-                    outcome.bytes,
-                    items,
-                    outcome.error,
-                    outcome.final_url,
-                ),
-            )
+            for outcome in outcomes:
+                _record_fetch(conn, outcome)
 
     @_api
     def source_health(self) -> list[SourceHealth]:
@@ -1400,6 +1323,94 @@ class Store:
 
 
 # --- row helpers ----------------------------------------------------------------------------
+
+def _record_fetch(conn: sqlite3.Connection, outcome: FetchOutcome) -> None:
+    """The writes of ``Store.record_fetch`` for one poll, inside the caller's transaction."""
+    started = to_iso(outcome.started or _utcnow())
+    latency_ms = round(outcome.latency * 1000)
+    next_poll = to_iso(outcome.next_poll) if outcome.next_poll else None
+    interval = outcome.interval
+    if interval is None:
+        interval = _float_or_none(outcome.extra.get("interval"))
+    items = outcome.items_seen or len(outcome.items)
+    ok = outcome.status in ("ok", "not_modified")
+    failures = outcome.consecutive_failures if not ok else 0
+    if outcome.source_id:
+        # a placeholder row (inactive) for a source not synced yet, so the log row's link holds
+        conn.execute(
+            "INSERT OR IGNORE INTO sources (id, name, url, active, added, updated) "
+            "VALUES (?, ?, '', 0, ?, ?)",
+            (outcome.source_id, outcome.source_id, started, started),
+        )
+    if outcome.status == "ok":
+        etag_sql, etag_args = (
+            "etag = ?, last_modified = ?,",
+            [
+                outcome.etag,
+                outcome.last_modified,
+            ],
+        )
+    elif outcome.status == "not_modified":
+        etag_sql = "etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),"
+        etag_args = [outcome.etag, outcome.last_modified]
+    else:
+        etag_sql, etag_args = "", []
+    conn.execute(
+        f"""
+        UPDATE sources SET
+          {etag_sql}
+          last_attempt = ?,
+          last_success = CASE WHEN ? THEN ? ELSE last_success END,
+          last_status = ?,
+          last_http_status = ?,
+          consecutive_failures = CASE WHEN ? THEN 0
+                                      WHEN ? > 0 THEN ?
+                                      ELSE consecutive_failures + 1 END,
+          last_error = ?,
+          last_latency_ms = ?,
+          next_poll = coalesce(?, next_poll),
+          poll_interval = coalesce(?, poll_interval),
+          fetch_url = coalesce(?, fetch_url),
+          last_items = ?,
+          items_seen = items_seen + ?
+        WHERE id = ?
+        """,
+        [
+            *etag_args,
+            started,
+            ok,
+            started,
+            outcome.status,
+            outcome.http_status,
+            ok,
+            failures,
+            failures,
+            None if ok else (outcome.error or "failed"),
+            latency_ms,
+            next_poll,
+            interval,
+            outcome.final_url,
+            items,
+            items,
+            outcome.source_id,
+        ],
+    )
+    conn.execute(
+        "INSERT INTO fetch_log (source_id, started, status, http_status, latency_ms, "
+        "bytes, items, error, final_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            outcome.source_id,
+            started,
+            outcome.status,
+            outcome.http_status,
+            latency_ms,
+            outcome.bytes,
+            items,
+            outcome.error,
+            outcome.final_url,
+        ),
+    )
+
 
 _ITEM_COLUMNS = (
     "i.key, i.id, i.title, i.summary, i.url, i.lang, i.published, i.fetched, i.ts, "

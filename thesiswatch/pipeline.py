@@ -105,6 +105,7 @@ class Pipeline:
         self._wake = asyncio.Event()
         self._wake_ids: set[str] | None = None
         self._write_lock = asyncio.Lock()
+        self._health: list[FetchOutcome] = []  # polls whose health is written at cycle end
         self.polling = False
         store.sync_sources(self.sources)
         self._load_recent_stories()
@@ -170,6 +171,7 @@ class Pipeline:
                     task.cancel()
                 if stop_task is not None:
                     stop_task.cancel()
+                await self._flush_health()
         finally:
             self.polling = False
         report.finished = self.clock()
@@ -268,7 +270,11 @@ class Pipeline:
                 ]
                 if fresh:
                     await self._alert(fresh, report)
-            self.store.record_fetch(outcome)
+            if outcome.status == "ok":
+                self.store.record_fetch(outcome)  # with its items: the ETag matches them
+            else:
+                # unchanged and failed sources: written together at the end of the cycle
+                self._health.append(outcome)
         return SourceReport(
             source=source,
             status=outcome.status,
@@ -279,6 +285,15 @@ class Pipeline:
             error=outcome.error,
             latency=outcome.latency,
         )
+
+    async def _flush_health(self) -> None:
+        """Write the health of the cycle's unchanged and failed sources in one transaction
+        (one commit per source made most of the daemon's disk writes)."""
+        if not self._health:
+            return
+        outcomes, self._health = self._health, []
+        async with self._write_lock:
+            self.store.record_fetches(outcomes)
 
     def _cluster(self, item: Item, tags: Tags) -> str:
         return self.clusterer.assign(

@@ -147,6 +147,20 @@ def test_daemon_once_stores_tags_alerts_and_is_idempotent(
     assert any(
         "not modified" in line and "Fixture Wire" in line for line in second.stdout.splitlines()
     )
+    # every poll of both runs is in the health record (unchanged and failed sources are
+    # written together at the end of a cycle)
+    sources = db_rows(db, "select count(*) from sources where active = 1")[0][0]
+    assert db_rows(db, "select count(*) from fetch_log")[0][0] == 2 * sources
+    health = dict(db_rows(db, "select name, status from source_health"))
+    assert health["Fixture Wire"] == "ok"
+    assert health["Fixture Dead Host"] == "failing"
+    assert db_rows(
+        db, "select consecutive_failures, last_error is not null from sources "
+        "where name = 'Fixture Dead Host'"
+    ) == [(2, 1)]
+    assert db_rows(
+        db, "select last_status from sources where name = 'Fixture Wire'"
+    ) == [("not_modified",)]
 
 
 def test_daemon_runs_until_sigterm_and_holds_a_lock(
