@@ -553,7 +553,7 @@ def main() -> int:
               f"({hwm_snow:.1f} MB VmHWM; issue 7 measured ~430 MB)")  # fmt: skip
         anon_steady = [a for a in anon_samples if a[0] >= warmup] or anon_samples[-1:]
         if anon_steady:
-            (m0, a0, s0), (m1, a1, s1) = anon_steady[0], anon_steady[-1]
+            (_, a0, s0), (_, a1, s1) = anon_steady[0], anon_steady[-1]
             window_mb = (s1 - s0) * STORY_BYTES / 1e6
             print(
                 f"anonymous memory {a0:.1f} -> {a1:.1f} MB ({a1 - a0:+.1f} MB); the story "

@@ -188,7 +188,7 @@ class _Entry:
     datetime: a long-running daemon keeps tens of thousands of these.
     """
 
-    __slots__ = ("item_id", "cluster_id", "key", "shingles", "numbers", "tickers", "published")
+    __slots__ = ("cluster_id", "item_id", "key", "numbers", "published", "shingles", "tickers")
 
     def __init__(
         self,

@@ -1324,6 +1324,7 @@ class Store:
 
 # --- row helpers ----------------------------------------------------------------------------
 
+
 def _record_fetch(conn: sqlite3.Connection, outcome: FetchOutcome) -> None:
     """The writes of ``Store.record_fetch`` for one poll, inside the caller's transaction."""
     started = to_iso(outcome.started or _utcnow())

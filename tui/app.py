@@ -461,9 +461,7 @@ class ThesisWatchApp(App[None]):
                 self.toggle_mute(ticker, muted=ticker in muted)
 
         self.push_screen(
-            PickScreen(
-                f"Mute which ticker for {MUTE_FOR.total_seconds() / 3600:.0f} h?", options
-            ),
+            PickScreen(f"Mute which ticker for {MUTE_FOR.total_seconds() / 3600:.0f} h?", options),
             chosen,
         )
 

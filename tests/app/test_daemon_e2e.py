@@ -155,12 +155,13 @@ def test_daemon_once_stores_tags_alerts_and_is_idempotent(
     assert health["Fixture Wire"] == "ok"
     assert health["Fixture Dead Host"] == "failing"
     assert db_rows(
-        db, "select consecutive_failures, last_error is not null from sources "
-        "where name = 'Fixture Dead Host'"
+        db,
+        "select consecutive_failures, last_error is not null from sources "
+        "where name = 'Fixture Dead Host'",
     ) == [(2, 1)]
-    assert db_rows(
-        db, "select last_status from sources where name = 'Fixture Wire'"
-    ) == [("not_modified",)]
+    assert db_rows(db, "select last_status from sources where name = 'Fixture Wire'") == [
+        ("not_modified",)
+    ]
 
 
 def test_daemon_runs_until_sigterm_and_holds_a_lock(

@@ -60,7 +60,10 @@ def test_first_schema_upgrades(tmp_path: Path) -> None:
         "0006_drop_items_url_index",
     ]
     indexes = {
-        r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        r[0]
+        for r in sqlite3.connect(path).execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index'"
+        )
     }
     assert "items_url" not in indexes and "items_ts" in indexes
     hashsize = (
