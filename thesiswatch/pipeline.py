@@ -105,7 +105,7 @@ class Pipeline:
         self._wake = asyncio.Event()
         self._wake_ids: set[str] | None = None
         self._write_lock = asyncio.Lock()
-        self._health: list[FetchOutcome] = []  # polls whose health is written at cycle end
+        self._health: list[FetchOutcome] = []  # this cycle's polls, written at its end
         self.polling = False
         store.sync_sources(self.sources)
         self._load_recent_stories()
@@ -270,11 +270,10 @@ class Pipeline:
                 ]
                 if fresh:
                     await self._alert(fresh, report)
-            if outcome.status == "ok":
-                self.store.record_fetch(outcome)  # with its items: the ETag matches them
-            else:
-                # unchanged and failed sources: written together at the end of the cycle
-                self._health.append(outcome)
+            # Health and validators (ETag, next poll) of every source are written together at
+            # the end of the cycle: one commit instead of one per source. Killed before that,
+            # the next poll refetches without the new ETag and finds the items already stored.
+            self._health.append(outcome)
         return SourceReport(
             source=source,
             status=outcome.status,
@@ -287,8 +286,8 @@ class Pipeline:
         )
 
     async def _flush_health(self) -> None:
-        """Write the health of the cycle's unchanged and failed sources in one transaction
-        (one commit per source made most of the daemon's disk writes)."""
+        """Write the health of the cycle's polls in one transaction (one commit per source
+        made most of the daemon's disk writes)."""
         if not self._health:
             return
         outcomes, self._health = self._health, []
