@@ -30,6 +30,11 @@ from thesiswatch.sinks import Dispatcher
 log = logging.getLogger("thesiswatch.pipeline")
 
 
+COALESCE_SECONDS = 0.25
+"""How long the pipeline waits for more answers to store with one that arrived (see
+``Pipeline.poll_once``)."""
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -92,6 +97,7 @@ class Pipeline:
         rule_settings: RuleSettings | None = None,
         clock: Callable[[], datetime] = utcnow,
         on_cycle: Callable[[CycleReport], None] | None = None,
+        coalesce: float = COALESCE_SECONDS,
     ) -> None:
         self.sources = list(sources)
         self.store = store
@@ -101,6 +107,7 @@ class Pipeline:
         self.rule_settings = rule_settings or RuleSettings()
         self.clock = clock
         self.on_cycle = on_cycle
+        self.coalesce = coalesce
         self.clusterer = StoryClusterer()
         self._wake = asyncio.Event()
         self._wake_ids: set[str] | None = None
@@ -157,12 +164,17 @@ class Pipeline:
                 while pending:
                     waitset = pending | {stop_task} if stop_task is not None else pending
                     done, _ = await asyncio.wait(waitset, return_when=asyncio.FIRST_COMPLETED)
-                    for task in done:
-                        if task is stop_task:
-                            continue
-                        pending.discard(task)
-                        report.sources.append(
-                            await self._process(tasks[task], task.result(), report)
+                    ready = [task for task in done if task is not stop_task]
+                    if ready and len(ready) < len(pending) and self.coalesce > 0:
+                        # Answers that arrive right behind are stored with these in one
+                        # transaction: a commit per source was most of the daemon's disk
+                        # writes, and this costs at most `coalesce` seconds of latency.
+                        more, _ = await asyncio.wait(pending - set(ready), timeout=self.coalesce)
+                        ready.extend(more)
+                    pending.difference_update(ready)
+                    if ready:
+                        report.sources.extend(
+                            await self._process([(tasks[t], t.result()) for t in ready], report)
                         )
                     if stop_task is not None and stop_task.done():
                         break
@@ -235,55 +247,80 @@ class Pipeline:
         return [(it, self.tagger.tag(it.title, it.summary, it.lang or lang_hint)) for it in items]
 
     async def _process(
-        self, source: Source, outcome: FetchOutcome, report: CycleReport
-    ) -> SourceReport:
-        if outcome.next_poll is None:
-            outcome = replace(outcome, next_poll=self._fallback_next_poll(source))
-        new: list[str] = []
-        updated: list[str] = []
-        seen: list[str] = []
-        tagged: list[tuple[Item, Tags]] = []
-        if outcome.status == "ok" and outcome.items:
-            tagged = await asyncio.to_thread(self._tag_all, outcome.items, source.lang)
+        self, answers: Sequence[tuple[Source, FetchOutcome]], report: CycleReport
+    ) -> list[SourceReport]:
+        """Tag, cluster and store the items of several sources' answers in one transaction,
+        raise their alerts, and queue their health for the end of the cycle."""
+        outcomes = [
+            (s, o if o.next_poll is not None else replace(o, next_poll=self._fallback_next_poll(s)))
+            for s, o in answers
+        ]
+        jobs = [(s, o.items) for s, o in outcomes if o.status == "ok" and o.items]
+        tagged: list[list[tuple[Item, Tags]]] = []
+        if jobs:
+            tagged = await asyncio.to_thread(
+                lambda: [self._tag_all(items, source.lang) for source, items in jobs]
+            )
+        counts: dict[str, list[int]] = {}  # source id -> [new, updated, seen]
         async with self._write_lock:
-            if tagged:
-                clustered = [(it, tags, self._cluster(it, tags)) for it, tags in tagged]
-                result = self.store.save_items(
-                    [(it, tags) for it, tags, _ in clustered],
-                    clusters={it.id: cid for it, _, cid in clustered},
-                )
-                new, updated, seen = list(result.new), list(result.updated), list(result.seen)
-                new_set = set(new)
-                fresh = [
-                    NewItem(
-                        id=it.id,
-                        title=it.title,
-                        url=it.url,
-                        source=source.name,
-                        lang=tags.lang,
-                        published=it.published or it.fetched or self.clock(),
-                        tags=tags,
-                        cluster_id=cid,
-                    )
-                    for it, tags, cid in clustered
-                    if it.id in new_set
+            if jobs:
+                batch = [
+                    (source, it, tags, self._cluster(it, tags))
+                    for (source, _), pairs in zip(jobs, tagged, strict=True)
+                    for it, tags in pairs
                 ]
+                result = self.store.save_items(
+                    [(it, tags) for _, it, tags, _ in batch],
+                    clusters={it.id: cid for _, it, _, cid in batch},
+                )
+                new_ids, updated_ids = set(result.new), set(result.updated)
+                fresh: list[NewItem] = []
+                for source, it, tags, cid in batch:
+                    # the first source to carry a new (or edited) item in this batch gets it;
+                    # the others have seen it
+                    tally = counts.setdefault(source.id, [0, 0, 0])
+                    if it.id in new_ids:
+                        new_ids.discard(it.id)
+                        tally[0] += 1
+                        fresh.append(
+                            NewItem(
+                                id=it.id,
+                                title=it.title,
+                                url=it.url,
+                                source=source.name,
+                                lang=tags.lang,
+                                published=it.published or it.fetched or self.clock(),
+                                tags=tags,
+                                cluster_id=cid,
+                            )
+                        )
+                    elif it.id in updated_ids:
+                        updated_ids.discard(it.id)
+                        tally[1] += 1
+                    else:
+                        tally[2] += 1
                 if fresh:
                     await self._alert(fresh, report)
             # Health and validators (ETag, next poll) of every source are written together at
             # the end of the cycle: one commit instead of one per source. Killed before that,
             # the next poll refetches without the new ETag and finds the items already stored.
-            self._health.append(outcome)
-        return SourceReport(
-            source=source,
-            status=outcome.status,
-            new_items=len(new),
-            updated_items=len(updated),
-            seen_items=len(seen),
-            http_status=outcome.http_status,
-            error=outcome.error,
-            latency=outcome.latency,
-        )
+            self._health.extend(o for _, o in outcomes)
+        reports = []
+        for source, outcome in outcomes:
+            new, updated, seen = counts.get(source.id, (0, 0, 0))
+            reports.append(
+                SourceReport(
+                    source=source,
+                    status=outcome.status,
+                    new_items=new,
+                    updated_items=updated,
+                    seen_items=seen,
+                    http_status=outcome.http_status,
+                    error=outcome.error,
+                    latency=outcome.latency,
+                )
+            )
+        return reports
 
     async def _flush_health(self) -> None:
         """Write the health of the cycle's polls in one transaction (one commit per source
