@@ -126,3 +126,39 @@ def test_old_state_is_pruned() -> None:
             published=T0 + timedelta(minutes=i),
         )
     assert len(c) < 300
+
+
+def test_memory_stops_growing_once_the_cap_is_full() -> None:
+    """A busy daemon: more stories inside the window than ``max_entries``. Once full, the
+    clusterer holds its size and its memory (old stories and their index entries go)."""
+    import gc
+    import tracemalloc
+
+    c = StoryClusterer(max_entries=1000)
+    names = ["英伟达", "台积电", "小米", "Nvidia", "TSMC", "Xiaomi", "蔚来", "BYD"]
+
+    def feed(start: int, count: int) -> None:
+        for i in range(start, start + count):
+            c.assign(
+                f"id-{i}",
+                f"{names[i % len(names)]} story {i} 第{i}号 event {i * 7 % 1000}",
+                lang="zh" if i % 2 else "en",
+                tickers=(f"T{i % 5}",),
+                published=T0 + timedelta(seconds=10 * i),  # all within the 48 h window
+            )
+
+    tracemalloc.start()  # (counts only what is allocated after this: start before filling)
+    try:
+        feed(0, 3000)  # fill the cap, and churn through it twice
+        assert len(c) < 1000 + 256  # pruned every 256 stories
+        gc.collect()
+        full = tracemalloc.get_traced_memory()[0]
+        feed(3000, 6000)
+        gc.collect()
+        later = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(c) < 1000 + 256
+    # 6000 more stories went through; the state stayed the size of a full cap (give or take
+    # the 255 stories between prunes and the dicts' table sizes)
+    assert later < full * 1.3, (full, later)
