@@ -3,9 +3,11 @@
 fetch (feeds.fetch) -> tag (signals.tagger, off the event loop) -> cluster -> store ->
 rules (signals.rules) -> store alerts -> sinks.
 
-Each source is processed as soon as its response arrives, so one slow source never delays
-another source's alerts. Store writes happen on the event loop's thread (they are short,
-batched transactions); tagging, which may load snownlp and is CPU-bound, runs in a thread.
+Each source is processed as soon as its response arrives (with any others that arrive within
+``COALESCE_SECONDS``, in one transaction), so one slow source never delays another source's
+alerts. Store writes happen on the event loop's thread (they are short, batched
+transactions); the health of a cycle's polls is written once, at its end; tagging, which may
+load snownlp and is CPU-bound, runs in a thread.
 """
 
 from __future__ import annotations
