@@ -23,7 +23,7 @@ ISO-8601 text with seconds, e.g. ``2025-01-27T14:30:00+00:00``.
 The API, by who uses it:
 
 - opening: ``Store.open(path, readonly=False)``, ``Store.memory()``, ``close()``, ``migrate()``
-- the poller: ``sync_sources``, ``fetch_states``, ``record_fetch``, ``source_health``
+- the poller: ``sync_sources``, ``fetch_states``, ``record_fetch(es)``, ``source_health``
 - the pipeline: ``save_items(batch, clusters=...)`` -> ``SaveResult``, ``recent_stories``,
   ``assign_clusters``, ``save_alerts`` (returns the new ones), ``record_delivery``
 - the TUI: ``items(...)``, ``item(id)``, ``alerts(...)``, ``set_alert_state``,
@@ -535,9 +535,9 @@ class Store:
 
     @_api
     def record_fetches(self, outcomes: Sequence[FetchOutcome]) -> None:
-        """``record_fetch`` for several polls in one transaction (in order). The daemon writes
-        the health of a cycle's unchanged and failed sources this way: one commit instead of
-        one per source keeps the WAL traffic of 200 sources polled every minute small."""
+        """``record_fetch`` for several polls in one transaction (in order). The pipeline writes
+        the health of a whole cycle this way: one commit instead of one per source keeps the
+        disk writes of 200 sources polled every minute small."""
         if not outcomes:
             return
         with self._write() as conn:
@@ -601,9 +601,10 @@ class Store:
         ``clusters`` maps item ids of the batch to story cluster ids (``signals.cluster``).
 
         An item already stored (same id: ids derive from the URL key, so the same article has
-        one id in every source) is stored once and linked to every source that carried it. When a source that already carried it sends it with an
-        edited title or summary, the text is updated and its tags replaced (``updated``); the
-        same story under another source's wording only gains the link (``seen``).
+        one id in every source) is stored once and linked to every source that carried it.
+        When a source that already carried it sends it with an edited title or summary, the
+        text is updated and its tags replaced (``updated``); the same story under another
+        source's wording only gains the link (``seen``).
         """
         result = SaveResult()
         if not batch:
