@@ -26,7 +26,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SET_PATH = ROOT / "bench" / "data" / "stories.jsonl"
-SHA256 = "to be set when the set is committed"
+SHA256 = "3cae65839166f0c2defa2c6ac89223e356dc2f03691927e34f9d6234adff5b80"
 WATCHLIST_TOML = ROOT / "thesiswatch" / "watchlists" / "deepseek_r1.toml"
 GUIDE = ROOT / "docs" / "evaluation.md"
 
@@ -201,8 +201,10 @@ def summary(rows: list[dict[str, Any]]) -> str:
     lines = [
         f"{len(rows)} items, {len(stories)} stories ({halves['dev']} dev, {halves['test']} test), "
         f"{len(rows) - len(stories)} repeats",
-        "languages: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["script"] for r in rows).items())),
-        "story labels: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(by_story.values()).items())),
+        "languages: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["script"] for r in rows).items())),
+        "story labels: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(Counter(by_story.values()).items())),
         f"traps: name {trap['name']}, sentiment {trap['sentiment']}, stance {trap['stance']}",
         f"event types used: {len(events)}; used fewer than twice: "
         + (", ".join(sorted(e for e in Vocabulary.load().events if events[e] < 2)) or "none"),
@@ -216,10 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     vocab = Vocabulary.load()
     try:
-        if args.check:
-            rows = [r for p in args.check for r in read_rows(p)]
-        else:
-            rows = load_frozen()
+        rows = [r for p in args.check for r in read_rows(p)] if args.check else load_frozen()
     except EvalSetError as exc:
         print(f"evalset: error: {exc}", file=sys.stderr)
         return 2
