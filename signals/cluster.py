@@ -188,7 +188,10 @@ class _Entry:
     datetime: a long-running daemon keeps tens of thousands of these.
     """
 
-    __slots__ = ("cluster_id", "item_id", "key", "numbers", "published", "shingles", "tickers")
+    __slots__ = (
+        "cluster_id", "events", "item_id", "key", "numbers", "published", "rank", "shingles",
+        "tickers",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -199,6 +202,7 @@ class _Entry:
         numbers: tuple[str, ...],
         tickers: tuple[str, ...],
         published: float | None,
+        events: tuple[str, ...] = (),
     ) -> None:
         self.item_id = item_id
         self.cluster_id = cluster_id
@@ -207,9 +211,11 @@ class _Entry:
         self.numbers = numbers
         self.tickers = tickers
         self.published = published
+        self.events = events  # "ticker@event_type" of the item's main event's subjects
+        self.rank = 0  # items of its story assigned before it (novelty)
 
     def link_keys(self) -> list[str]:
-        return [f"{t}|{n}" for t in self.tickers for n in self.numbers]
+        return [f"{t}|{n}" for t in self.tickers for n in self.numbers] + list(self.events)
 
 
 def _timestamp(value: datetime | str | None) -> float | None:
@@ -263,12 +269,27 @@ class StoryClusterer:
         self._by_key: dict[str, str] = {}
         # shingle -> (the one shared copy of the shingle, ids of recent items carrying it)
         self._postings: dict[str, tuple[str, list[str]]] = {}
-        self._links: dict[str, list[str]] = {}  # "ticker|figure" -> item ids
+        self._links: dict[str, list[str]] = {}  # "ticker|figure", "ticker@event" -> item ids
+        self._sizes: dict[str, int] = {}  # cluster id -> items of it in the window
         self._newest: float | None = None
         self._assigned = 0
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def novelty(self, item_id: str) -> int:
+        """100 for the first item of a story, then 75, 56, 42, ... (RavenPack's decay) for
+        each later item of it still in the window; 100 for an item never assigned.
+
+        >>> c = StoryClusterer()
+        >>> _ = c.assign("a", "Nvidia shares plunge 17%", lang="en", tickers=("NVDA.US",))
+        >>> _ = c.assign("b", "Nvidia shares plunge 17% - Wire", lang="en", tickers=("NVDA.US",))
+        >>> c.novelty("a"), c.novelty("b")
+        (100, 75)
+        """
+        entry = self._entries.get(item_id)
+        rank = 0 if entry is None else entry.rank
+        return round(100 * 0.75**rank)
 
     def load(
         self,
@@ -299,10 +320,14 @@ class StoryClusterer:
         lang: str,
         tickers: Sequence[str] = (),
         published: datetime | None = None,
+        events: Sequence[str] = (),
     ) -> str:
         """Return the cluster id for the item, creating a new story when nothing matches.
 
-        The same ``item_id`` always gets the same cluster id back.
+        ``events`` are ``"ticker@event_type"`` keys of the item's main event (its subjects):
+        items sharing one within ``link_window`` are one story in any language, whatever their
+        wording or figures ("百亿订单" and "$1.4bn order"). The same ``item_id`` always gets
+        the same cluster id back.
         """
         known = self._entries.get(item_id)
         if known is not None:
@@ -313,10 +338,10 @@ class StoryClusterer:
         nums = numbers_in(title)
         cluster_id = self._by_key.get(key)
         if cluster_id is None:
-            cluster_id = self._best_match(sh, nums, frozenset(tickers), when) or new_cluster_id(
-                item_id
-            )
-        self._remember(item_id, cluster_id, key, sh, nums, tickers, when)
+            cluster_id = self._best_match(
+                sh, nums, frozenset(tickers), when, tuple(events)
+            ) or new_cluster_id(item_id)
+        self._remember(item_id, cluster_id, key, sh, nums, tickers, when, tuple(events))
         return cluster_id
 
     # -- internals ----------------------------------------------------------------------
@@ -327,6 +352,7 @@ class StoryClusterer:
         nums: frozenset[str],
         tickers: frozenset[str],
         when: float | None,
+        events: tuple[str, ...] = (),
     ) -> str | None:
         """The cluster of the most similar recent item, found through inverted indexes (so a
         new item is compared only with items sharing a shingle, or a ticker and a figure)."""
@@ -351,10 +377,15 @@ class StoryClusterer:
                 ids = self._links.get(f"{ticker}|{number}")
                 if ids and len(ids) <= self.max_posting:
                     linked.update(ids)
+        by_event: set[str] = set()
+        for key in events:
+            ids = self._links.get(key)
+            if ids and len(ids) <= self.max_posting:
+                by_event.update(ids)
         window = self.window.total_seconds()
         link_window = self.link_window.total_seconds()
         best: tuple[float, str] | None = None
-        for item_id in common.keys() | linked:
+        for item_id in common.keys() | linked | by_event:
             entry = self._entries[item_id]
             apart = (
                 abs(when - entry.published)
@@ -362,6 +393,12 @@ class StoryClusterer:
                 else None
             )
             if apart is not None and apart > window:
+                continue
+            if item_id in by_event and (apart is None or apart <= link_window):
+                # Same subject, same kind of event, close in time: one story told twice.
+                score = self.threshold * 0.8
+                if best is None or score > best[0]:
+                    best = (score, entry.cluster_id)
                 continue
             if (tickers and entry.tickers and tickers.isdisjoint(entry.tickers)) or (
                 nums and entry.numbers and nums.isdisjoint(entry.numbers)
@@ -388,6 +425,7 @@ class StoryClusterer:
         nums: frozenset[str],
         tickers: Sequence[str],
         when: float | None,
+        events: tuple[str, ...] = (),
     ) -> None:
         postings = self._postings
         canonical: list[str] = []
@@ -407,7 +445,10 @@ class StoryClusterer:
             tuple(nums),
             tuple(dict.fromkeys(tickers)),
             when,
+            events,
         )
+        entry.rank = self._sizes.get(cluster_id, 0)
+        self._sizes[cluster_id] = entry.rank + 1
         self._entries[item_id] = entry
         self._by_key.setdefault(key, cluster_id)
         for link in entry.link_keys():
@@ -441,6 +482,11 @@ class StoryClusterer:
         link_keys: set[str] = set()
         for entry in stale:
             del self._entries[entry.item_id]
+            left = self._sizes.get(entry.cluster_id, 1) - 1
+            if left > 0:
+                self._sizes[entry.cluster_id] = left
+            else:
+                self._sizes.pop(entry.cluster_id, None)
             if self._by_key.get(entry.key) == entry.cluster_id:
                 del self._by_key[entry.key]
             shingle_keys.update(entry.shingles)

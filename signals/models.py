@@ -48,13 +48,48 @@ class ThesisStance:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """An event found in an item (docs/events.md): its type, each covered company's role in
+    it, the reading for its subject (after negation), and the words it was read from."""
+
+    type: str
+    entities: tuple[tuple[str, str], ...] = ()  # (ticker, "subject" | "counterparty")
+    polarity: int = 0
+    evidence: tuple[str, ...] = ()
+    weight: float = 1.0
+    materiality: str = "material"  # material | minor | schedule
+    negated: bool = False
+    magnitude: float | None = None  # a percentage named with the event (a 17 % fall)
+
+    @property
+    def subjects(self) -> tuple[str, ...]:
+        return tuple(t for t, role in self.entities if role == "subject")
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "type": self.type,
+            "entities": dict(self.entities),
+            "polarity": self.polarity,
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Tags:
-    """Everything the tagger says about one item."""
+    """Everything the tagger says about one item.
+
+    ``tickers`` are the companies the item is about (relevance >= 50: subject or
+    counterparty); ``relevance`` holds every covered company named, passing mentions too;
+    ``by_ticker`` the reading per tagged ticker.
+    """
 
     lang: str
     tickers: tuple[TickerMention, ...] = ()
     theses: tuple[ThesisStance, ...] = ()
     sentiment: Sentiment
+    events: tuple[Event, ...] = ()
+    relevance: tuple[tuple[str, int], ...] = ()
+    by_ticker: tuple[tuple[str, Sentiment], ...] = ()
 
     @property
     def ticker_ids(self) -> list[str]:
@@ -65,11 +100,16 @@ class Tags:
         return {t.thesis: t.stance for t in self.theses}
 
     def to_dict(self) -> dict[str, object]:
+        sentiment = self.sentiment.to_dict()
+        if self.by_ticker:
+            sentiment["by_ticker"] = {t: s.to_dict() for t, s in self.by_ticker}
         return {
             "lang": self.lang,
-            "sentiment": self.sentiment.to_dict(),
+            "sentiment": sentiment,
             "tickers": self.ticker_ids,
             "theses": self.thesis_map,
+            "events": [e.to_dict() for e in self.events],
+            "relevance": dict(self.relevance),
         }
 
 

@@ -124,9 +124,13 @@ class ThesisMapper:
     {'compute': 'challenge', 'localization': 'support', 'risk': 'support'}
     """
 
-    def __init__(self, watchlist: Watchlist) -> None:
+    def __init__(self, watchlist: Watchlist, *, basket: bool | None = None) -> None:
         self.watchlist = watchlist
         self._threshold = watchlist.stance_from_sentiment
+        # ``*_if_about`` cues read basket membership times a word ("any rise of an edge
+        # company supports edge"); off unless the watchlist asks (stance_from_basket).
+        self._basket = watchlist.stance_from_basket if basket is None else basket
+        self._risk = {t.id for t in watchlist.theses if t.role == "risk"}
         vocab = watchlist.vocabulary
         self._patterns: dict[str, re.Pattern[str] | None] = {}
         compiled: list[_CompiledThesis] = []
@@ -173,8 +177,13 @@ class ThesisMapper:
             about = bool(linked & ct.tickers) or any(
                 scan.matches(cue) is not None for cue in ct.topics
             )
-            support, support_ev = self._score(scan, ct.support, ct.support_if_about, about)
-            challenge, challenge_ev = self._score(scan, ct.challenge, ct.challenge_if_about, about)
+            about_cues = about and self._basket
+            support, support_ev = self._score(scan, ct.support, ct.support_if_about, about_cues)
+            challenge, challenge_ev = self._score(
+                scan, ct.challenge, ct.challenge_if_about, about_cues
+            )
+            if ct.thesis.id in self._risk:
+                challenge, challenge_ev = 0, []  # a listed risk can only materialise
             if support != challenge:
                 win, lose = max(support, challenge), min(support, challenge)
                 out.append(

@@ -80,6 +80,7 @@ class Thesis:
     challenge: tuple[str, ...] = ()
     support_if_about: tuple[str, ...] = ()
     challenge_if_about: tuple[str, ...] = ()
+    role: str = ""  # "risk": a board of risks, whose evidence can only materialise (support)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,6 +94,9 @@ class Watchlist:
     facts: tuple[str, ...] = ()
     vocab: tuple[tuple[str, tuple[str, ...]], ...] = ()
     stance_from_sentiment: float = 0.0
+    stance_from_basket: bool = False
+    taxonomy: Any = None  # signals.events.Taxonomy: the watchlist's own [[events]] (merged
+    # over the built-in taxonomy by the loader); None when it has none
     _thesis_index: dict[str, Thesis] = field(init=False, repr=False, compare=False)
     _company_index: dict[str, Company] = field(init=False, repr=False, compare=False)
 
@@ -259,9 +263,12 @@ def _parse_cue(
         raise table.fail(key, "a cue with at least one positive term", cue)
 
 
-_TOP_KEYS = "name, description, facts, stance_from_sentiment, vocab, theses, companies"
+_TOP_KEYS = (
+    "name, description, facts, stance_from_sentiment, stance_from_basket, vocab, theses, "
+    "companies, events, event_vocab"
+)
 _THESIS_KEYS = (
-    "id, title, title_zh, statement, statement_zh, tickers, topics, support, challenge, "
+    "id, title, title_zh, statement, statement_zh, role, tickers, topics, support, challenge, "
     "support_if_about, challenge_if_about"
 )
 _COMPANY_KEYS = "id, name, name_zh, listings, theses, aliases, exact, exclude, ambiguous, note"
@@ -297,6 +304,9 @@ def parse_watchlist(text: str, *, origin: str = "<watchlist>") -> Watchlist:
     description = top.text("description")
     facts = top.texts("facts")
     from_sentiment = top.number("stance_from_sentiment", default=0.0, low=0.0, high=1.0)
+    from_basket = top.boolean("stance_from_basket", default=False)
+    event_tables = {k: top.data[k] for k in ("events", "event_vocab") if k in top.data}
+    top.used.update(event_tables)
 
     vocab: dict[str, tuple[str, ...]] = {}
     vocab_table = top.table("vocab")
@@ -331,8 +341,11 @@ def parse_watchlist(text: str, *, origin: str = "<watchlist>") -> Watchlist:
             "title_zh": t.text("title_zh"),
             "statement": t.text("statement"),
             "statement_zh": t.text("statement_zh"),
+            "role": t.text("role"),
             "tickers": t.texts("tickers"),
         }
+        if fields["role"] not in ("", "risk"):
+            raise t.fail("role", '"risk" (or no role)', fields["role"])
         for key in _CUE_KEYS:
             fields[key] = t.texts(key)
         t.done(_THESIS_KEYS)
@@ -408,6 +421,11 @@ def parse_watchlist(text: str, *, origin: str = "<watchlist>") -> Watchlist:
         _with_theses(c, tuple(tid for tid in thesis_ids if c.id in by_thesis[tid]))
         for c in companies
     ]
+    taxonomy = None
+    if event_tables:
+        from signals.events import parse_taxonomy
+
+        taxonomy = parse_taxonomy(event_tables, origin=origin, thesis_ids=thesis_ids)
     return Watchlist(
         name=name,
         description=description,
@@ -416,6 +434,8 @@ def parse_watchlist(text: str, *, origin: str = "<watchlist>") -> Watchlist:
         facts=facts,
         vocab=tuple(vocab.items()),
         stance_from_sentiment=from_sentiment,
+        stance_from_basket=from_basket,
+        taxonomy=taxonomy,
     )
 
 

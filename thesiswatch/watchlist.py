@@ -5,13 +5,17 @@ Parsing and validation live in ``signals.watchlist`` (pure); this module only re
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from signals.events import Taxonomy, parse_taxonomy
 from signals.watchlist import Watchlist, parse_watchlist
 from thesiswatch.errors import WatchlistError
 
 BUILTIN_WATCHLIST = "deepseek_r1.toml"
+BUILTIN_EVENTS = "events.toml"
 
 
 def builtin_watchlist_text() -> str:
@@ -19,6 +23,26 @@ def builtin_watchlist_text() -> str:
     return (resources.files("thesiswatch") / "watchlists" / BUILTIN_WATCHLIST).read_text(
         encoding="utf-8"
     )
+
+
+@lru_cache(maxsize=1)
+def builtin_taxonomy() -> Taxonomy:
+    """The built-in event taxonomy (docs/events.md), parsed once."""
+    origin = f"<built-in {BUILTIN_EVENTS}>"
+    try:
+        text = (resources.files("thesiswatch") / "watchlists" / BUILTIN_EVENTS).read_text(
+            encoding="utf-8"
+        )
+    except OSError as exc:
+        raise WatchlistError(f"{origin}: cannot read the built-in event taxonomy: {exc}") from exc
+    return parse_taxonomy(text, origin=origin)
+
+
+def _with_taxonomy(watchlist: Watchlist) -> Watchlist:
+    """The built-in taxonomy with the watchlist's own [[events]] added or replacing."""
+    base = builtin_taxonomy()
+    own = watchlist.taxonomy
+    return replace(watchlist, taxonomy=base.merged(own) if own is not None else base)
 
 
 def load_watchlist(path: Path | None = None) -> Watchlist:
@@ -33,7 +57,7 @@ def load_watchlist(path: Path | None = None) -> Watchlist:
             text = builtin_watchlist_text()
         except OSError as exc:
             raise WatchlistError(f"{origin}: cannot read the built-in watchlist: {exc}") from exc
-        return parse_watchlist(text, origin=origin)
+        return _with_taxonomy(parse_watchlist(text, origin=origin))
     path = Path(path)
     origin = str(path)
     try:
@@ -51,4 +75,4 @@ def load_watchlist(path: Path | None = None) -> Watchlist:
         raise WatchlistError(
             f"{origin}: not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8"
         ) from exc
-    return parse_watchlist(text, origin=origin)
+    return _with_taxonomy(parse_watchlist(text, origin=origin))
