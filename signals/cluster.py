@@ -34,7 +34,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from signals.lang import to_simplified
+from thesiswatch.signals.lang import to_simplified
 
 __all__ = ["StoryClusterer", "numbers_in", "shingles", "similarity", "story_key"]
 

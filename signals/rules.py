@@ -54,9 +54,9 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Literal
 
-from signals.lang import to_simplified
-from signals.models import Alert, Sentiment, Tags
 from thesiswatch.errors import ConfigError
+from thesiswatch.signals.lang import to_simplified
+from thesiswatch.signals.models import Alert, Sentiment, Tags
 
 __all__ = [
     "RULES",

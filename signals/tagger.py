@@ -6,12 +6,12 @@ One ``Tagger`` serves the daemon, the TUI's own poller and ``thesiswatch tag``. 
 
 from __future__ import annotations
 
-from signals.entities import Linker
-from signals.lang import detect_lang
-from signals.models import Tags
-from signals.sentiment import Scorer
-from signals.theses import ThesisMapper
-from signals.watchlist import Watchlist
+from thesiswatch.signals.entities import Linker
+from thesiswatch.signals.lang import detect_lang
+from thesiswatch.signals.models import Tags
+from thesiswatch.signals.sentiment import Scorer
+from thesiswatch.signals.theses import ThesisMapper
+from thesiswatch.signals.watchlist import Watchlist
 
 
 class Tagger:

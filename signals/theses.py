@@ -27,9 +27,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from signals.entities import compile_phrases, fold
-from signals.models import Sentiment, ThesisStance, TickerMention
-from signals.watchlist import Thesis, Watchlist
+from thesiswatch.signals.entities import compile_phrases, fold
+from thesiswatch.signals.models import Sentiment, ThesisStance, TickerMention
+from thesiswatch.signals.watchlist import Thesis, Watchlist
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +116,7 @@ class ThesisMapper:
     """Maps an item to stances on the watchlist's theses.
 
     >>> from thesiswatch.watchlist import load_watchlist
-    >>> from signals.entities import Linker
+    >>> from thesiswatch.signals.entities import Linker
     >>> wl = load_watchlist()
     >>> text = "US tightens export curbs on Nvidia's H20 chips to China"
     >>> stances = ThesisMapper(wl).map(text, Linker(wl).link(text))

@@ -25,8 +25,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from signals.models import THESIS_IDS
 from thesiswatch.errors import WatchlistError
+from thesiswatch.signals.models import THESIS_IDS
 
 STANCES: tuple[str, ...] = ("support", "challenge")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")

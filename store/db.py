@@ -1,6 +1,6 @@
 """``Store``: the one object that reads and writes the thesiswatch database.
 
-    >>> from store import Store
+    >>> from thesiswatch.store import Store
     >>> store = Store.memory()
     >>> store.meta_set("last_seen_alerts", "2025-01-27T14:30:00+00:00")
     >>> store.meta_get("last_seen_alerts")
@@ -54,9 +54,10 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 from sqlite_utils import Database
 
-from feeds.models import FetchOutcome, FetchState, Item, Source
-from signals.models import THESIS_IDS, Alert, Tags, ThesisStance, TickerMention
-from store.models import (
+from thesiswatch.errors import ReadOnlyQueryError, StoreError
+from thesiswatch.feeds.models import FetchOutcome, FetchState, Item, Source
+from thesiswatch.signals.models import THESIS_IDS, Alert, Tags, ThesisStance, TickerMention
+from thesiswatch.store.models import (
     PruneResult,
     SaveResult,
     SourceHealth,
@@ -65,9 +66,8 @@ from store.models import (
     StoreStats,
     ThesisSummary,
 )
-from store.schema import MIGRATION_NAMES, MIGRATIONS, SCHEMA_VERSION
-from store.textindex import fts_term, plan_search, short_terms
-from thesiswatch.errors import ReadOnlyQueryError, StoreError
+from thesiswatch.store.schema import MIGRATION_NAMES, MIGRATIONS, SCHEMA_VERSION
+from thesiswatch.store.textindex import fts_term, plan_search, short_terms
 
 BUSY_TIMEOUT_MS = 15_000
 WAL_SIZE_LIMIT = 64 << 20  # a WAL file that grew past this is cut back after a checkpoint

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from signals.models import Alert, Sentiment, ThesisStance, TickerMention
+from thesiswatch.signals.models import Alert, Sentiment, ThesisStance, TickerMention
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -276,7 +276,7 @@ def m0002_fts(db: Database) -> None:
     AFTER INSERT trigger would make FTS5 flush its pending index at every row's statement
     savepoint, five times slower. Updates and deletes go through triggers, so an analyst's
     ``DELETE FROM items`` keeps the index right."""
-    from store.textindex import short_terms
+    from thesiswatch.store.textindex import short_terms
 
     _run(db, SCHEMA_2)
     # Merge 16 segments at a time instead of 4: a third less work per insert at 1M items,

@@ -50,8 +50,8 @@ def test_cli_help_path_is_light() -> None:
 def test_tagging_english_does_not_load_snownlp() -> None:
     code = (
         "from thesiswatch.watchlist import load_watchlist\n"
-        "from signals.sentiment import default_scorer\n"
-        "from signals.tagger import Tagger\n"
+        "from thesiswatch.signals.sentiment import default_scorer\n"
+        "from thesiswatch.signals.tagger import Tagger\n"
         "Tagger(load_watchlist(), default_scorer()).tag('Nvidia shares fall 17% as DeepSeek rattles investors')\n"
     )
     assert "snownlp" not in _modules_after(code)

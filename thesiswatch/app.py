@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING
 from thesiswatch.errors import ThesiswatchError
 
 if TYPE_CHECKING:
-    from store import Store
     from thesiswatch.cli import Context
+    from thesiswatch.store import Store
 
 
 def _open_for_triage(db_path: Path) -> Store:
     """Attach mode: the app polls nothing, but your triage (ack, snooze, mute, false
     positive) is stored, so it opens read-write when it can (SQLite's WAL lets it write those
     small rows beside a running daemon); a file it may not write is opened read-only."""
-    from store import READER, Store
+    from thesiswatch.store import READER, Store
 
     try:
         return Store.open(db_path, tuning=READER)
@@ -33,8 +33,8 @@ def _open_for_triage(db_path: Path) -> Store:
 def run_tui(ctx: Context, *, no_poll: bool, demo: bool) -> None:
     settings = ctx.settings()
     watchlist = ctx.load_watchlist()
-    from store import Store
     from thesiswatch.daemon import daemon_lock
+    from thesiswatch.store import Store
 
     with contextlib.ExitStack() as stack:
         db_path = settings.db_path
@@ -68,7 +68,7 @@ def run_tui(ctx: Context, *, no_poll: bool, demo: bool) -> None:
 
                     sources = stack.enter_context(DemoServer()).sources()
                 pipeline = build_pipeline(settings, store, watchlist, sources=sources)
-        from tui.app import make_app
+        from thesiswatch.tui.app import make_app
 
         app = make_app(settings, store=store, watchlist=watchlist, pipeline=pipeline)
         if attached_reason:

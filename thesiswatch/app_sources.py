@@ -37,7 +37,7 @@ def list_sources(ctx: Context, out: TextIO, fmt: str) -> None:
     sources = resolve_sources(settings, ctx.load_watchlist())
     states = {}
     if settings.db_path.exists():
-        from store import Store
+        from thesiswatch.store import Store
 
         with Store.open(settings.db_path, readonly=True) as store:
             states = store.fetch_states()
@@ -84,7 +84,7 @@ def list_sources(ctx: Context, out: TextIO, fmt: str) -> None:
 
 def check_sources(ctx: Context, out: TextIO, *, timeout: float) -> int:
     """Probe every source once (stores nothing); print one line each. Exit 0 if all ok."""
-    from feeds.fetch import Fetcher, FetchSettings
+    from thesiswatch.feeds.fetch import Fetcher, FetchSettings
     from thesiswatch.runtime import resolve_sources
 
     settings = ctx.settings()
@@ -118,8 +118,8 @@ def check_sources(ctx: Context, out: TextIO, *, timeout: float) -> int:
 
 
 def import_opml(path: Path, out: TextIO) -> None:
-    from feeds.opml import read_opml
     from thesiswatch.errors import ConfigError
+    from thesiswatch.feeds.opml import read_opml
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -136,7 +136,7 @@ def import_opml(path: Path, out: TextIO) -> None:
 
 
 def export_opml(ctx: Context, out: TextIO) -> None:
-    from feeds.opml import write_opml
+    from thesiswatch.feeds.opml import write_opml
     from thesiswatch.runtime import resolve_sources
 
     out.write(write_opml(resolve_sources(ctx.settings(), ctx.load_watchlist())))

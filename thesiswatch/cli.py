@@ -21,9 +21,9 @@ from thesiswatch import ALERTS_SEEN_KEY, __version__
 from thesiswatch.errors import ConfigError, ThesiswatchError
 
 if TYPE_CHECKING:
-    from signals.watchlist import Watchlist
-    from store import Store
     from thesiswatch.config import Settings
+    from thesiswatch.signals.watchlist import Watchlist
+    from thesiswatch.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,7 +60,7 @@ class Context:
         return load_watchlist(self.settings().watchlist_path)
 
     def open_store(self, *, readonly: bool = False) -> Store:
-        from store import Store
+        from thesiswatch.store import Store
 
         path = self.settings().db_path
         if readonly and not path.exists():

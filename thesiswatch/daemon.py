@@ -118,8 +118,8 @@ def run_daemon(ctx: Context, *, once: bool, alerts_jsonl: Path | None, demo: boo
     settings = ctx.settings()
     watchlist = ctx.load_watchlist()
     with daemon_lock(settings.db_path), contextlib.ExitStack() as stack:
-        from store import Store
         from thesiswatch.runtime import build_pipeline
+        from thesiswatch.store import Store
 
         store = stack.enter_context(Store.open(settings.db_path))
         sources = None
@@ -179,8 +179,8 @@ async def _forever(pipeline: Pipeline, ctx: Context, alerts_jsonl: Path | None, 
 
 
 def _reload(pipeline: Pipeline, ctx: Context, alerts_jsonl: Path | None, demo: bool) -> None:
-    from signals.rules import RuleSettings
     from thesiswatch.runtime import make_dispatcher, resolve_sources
+    from thesiswatch.signals.rules import RuleSettings
 
     settings = ctx.load_settings()
     rule_settings = RuleSettings.from_config(settings.rules)

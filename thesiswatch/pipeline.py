@@ -20,14 +20,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from feeds.fetch import Fetcher
-from feeds.models import FetchOutcome, FetchState, Item, Source
-from signals.cluster import StoryClusterer
-from signals.models import Alert, Tags
-from signals.rules import History, NewItem, RuleSettings, evaluate
-from signals.tagger import Tagger
-from store import Store
+from thesiswatch.feeds.fetch import Fetcher
+from thesiswatch.feeds.models import FetchOutcome, FetchState, Item, Source
+from thesiswatch.signals.cluster import StoryClusterer
+from thesiswatch.signals.models import Alert, Tags
+from thesiswatch.signals.rules import History, NewItem, RuleSettings, evaluate
+from thesiswatch.signals.tagger import Tagger
 from thesiswatch.sinks import Dispatcher
+from thesiswatch.store import Store
 
 log = logging.getLogger("thesiswatch.pipeline")
 

@@ -42,8 +42,8 @@ from typing import IO, Any, Literal, Protocol, runtime_checkable
 
 import httpx
 
-from signals.models import Alert
 from thesiswatch.errors import ConfigError
+from thesiswatch.signals.models import Alert
 
 __all__ = [
     "AppriseSink",

@@ -6,9 +6,9 @@ import json
 import sys
 from typing import TextIO
 
-from signals.watchlist import Watchlist
 from thesiswatch.config import Settings
 from thesiswatch.runtime import make_scorer
+from thesiswatch.signals.watchlist import Watchlist
 
 
 def tag_stream(
@@ -16,7 +16,7 @@ def tag_stream(
 ) -> int:
     """Tag every line of ``inp``; a bad line is reported on stderr (with its line number) and
     skipped. Returns the number of bad lines."""
-    from signals.tagger import Tagger
+    from thesiswatch.signals.tagger import Tagger
 
     tagger = Tagger(watchlist, make_scorer(settings))
     errors = 0

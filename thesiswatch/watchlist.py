@@ -8,8 +8,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from signals.watchlist import Watchlist, parse_watchlist
 from thesiswatch.errors import WatchlistError
+from thesiswatch.signals.watchlist import Watchlist, parse_watchlist
 
 BUILTIN_WATCHLIST = "deepseek_r1.toml"
 

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from feeds.models import Source
-from store import Store
 from tests.conftest import FixtureServer
 from thesiswatch.config import load_settings
+from thesiswatch.feeds.models import Source
 from thesiswatch.pipeline import CycleReport
 from thesiswatch.runtime import build_pipeline
+from thesiswatch.store import Store
 from thesiswatch.watchlist import load_watchlist
 
 

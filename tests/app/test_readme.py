@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from signals.rules import RuleSettings
 from thesiswatch.cli import cli
 from thesiswatch.config import parse_config
+from thesiswatch.signals.rules import RuleSettings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
@@ -42,7 +42,7 @@ def test_readme_commands_exist() -> None:
 
 
 def test_readme_sql_examples_run_on_a_fresh_database(tmp_path: Path) -> None:
-    from store import Store
+    from thesiswatch.store import Store
 
     blocks = re.findall(r"```sql\n(.*?)```", README, flags=re.S)
     statements = [

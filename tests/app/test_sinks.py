@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from signals.models import Alert
 from thesiswatch.errors import ConfigError
+from thesiswatch.signals.models import Alert
 from thesiswatch.sinks import (
     AppriseSink,
     DesktopSink,

@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from feeds.catalogue import (
+from thesiswatch.errors import FeedError
+from thesiswatch.feeds.catalogue import (
     BROWSER_USER_AGENT,
     builtin_sources,
     google_news,
@@ -15,9 +16,8 @@ from feeds.catalogue import (
     sec_edgar,
     yahoo_finance,
 )
-from feeds.models import JsonMapping, Source
-from feeds.opml import read_opml, write_opml
-from thesiswatch.errors import FeedError
+from thesiswatch.feeds.models import JsonMapping, Source
+from thesiswatch.feeds.opml import read_opml, write_opml
 
 
 @dataclass(frozen=True)

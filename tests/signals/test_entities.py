@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from signals.entities import Linker, code_forms, fold
-from signals.watchlist import parse_watchlist
+from thesiswatch.signals.entities import Linker, code_forms, fold
+from thesiswatch.signals.watchlist import parse_watchlist
 from thesiswatch.watchlist import load_watchlist
 
 

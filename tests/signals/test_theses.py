@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from signals.entities import Linker
-from signals.models import Sentiment
-from signals.theses import ThesisMapper
-from signals.watchlist import parse_watchlist
+from thesiswatch.signals.entities import Linker
+from thesiswatch.signals.models import Sentiment
+from thesiswatch.signals.theses import ThesisMapper
+from thesiswatch.signals.watchlist import parse_watchlist
 from thesiswatch.watchlist import load_watchlist
 
 EVAL = Path(__file__).resolve().parents[1] / "data" / "tagging_eval.jsonl"

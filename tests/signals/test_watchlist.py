@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from signals.models import THESIS_IDS
-from signals.watchlist import parse_watchlist
 from thesiswatch.errors import WatchlistError
+from thesiswatch.signals.models import THESIS_IDS
+from thesiswatch.signals.watchlist import parse_watchlist
 from thesiswatch.watchlist import load_watchlist
 
 ROOT = Path(__file__).resolve().parents[2]

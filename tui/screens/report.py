@@ -12,11 +12,11 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui.text import clean, safe_text
-from tui.widgets.status_bar import StatusBar
+from thesiswatch.tui.text import clean, safe_text
+from thesiswatch.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from tui.app import ThesisWatchApp
+    from thesiswatch.tui.app import ThesisWatchApp
 
 
 class ReportScreen(Screen[None]):

@@ -11,8 +11,8 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import RichLog
 
-from store.models import StoredAlert, StoredItem
-from tui.render import (
+from thesiswatch.store.models import StoredAlert, StoredItem
+from thesiswatch.tui.render import (
     LABEL_STYLE,
     SEVERITY_STYLE,
     STANCE_STYLE,
@@ -20,7 +20,7 @@ from tui.render import (
     as_utc,
     stamp,
 )
-from tui.text import clean, safe_text
+from thesiswatch.tui.text import clean, safe_text
 
 
 def _field(name: str, value: Text | str, style: str = "") -> Text:
