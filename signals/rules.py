@@ -162,8 +162,8 @@ class KeywordRule:
         """Build a rule from TrendRadar-style syntax: ``+must``, ``!exclude``, ``/regex/``,
         plain words (any of), ``"quoted phrases"`` (with or without a prefix).
 
-        >>> KeywordRule.parse("r", '+DeepSeek !"rumour mill" /R\\d/ 英伟达 NVIDIA')
-        KeywordRule(name='r', must=('DeepSeek',), any=('英伟达', 'NVIDIA'), exclude=('rumour mill',), regex='R\\\\d', severity='info', tickers=())
+        >>> KeywordRule.parse("r", '+DeepSeek !"rumour mill" /R[0-9]/ 英伟达 NVIDIA')
+        KeywordRule(name='r', must=('DeepSeek',), any=('英伟达', 'NVIDIA'), exclude=('rumour mill',), regex='R[0-9]', severity='info', tickers=())
         """
         must: list[str] = []
         any_: list[str] = []

@@ -76,3 +76,16 @@ def feed_server() -> Iterator[FixtureServer]:
     finally:
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """``--doctest-modules`` is for the package's modules; the helpers here hold no doctests
+    (and two share the basename ``sample.py``)."""
+    here = Path(__file__).parent
+    if (
+        collection_path.suffix == ".py"
+        and collection_path.is_relative_to(here)
+        and not collection_path.name.startswith(("test_", "conftest"))
+    ):
+        return True
+    return None

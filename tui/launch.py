@@ -1,4 +1,4 @@
-"""Starting the TUI: own-poll mode, attach mode (``--no-poll``), and the demo.
+"""Launching the TUI from a session: own-poll mode, attach mode (``--no-poll``), and the demo.
 
 If a daemon already holds the database's lock, the TUI attaches read-only instead of polling
 a second time into the same file.
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from thesiswatch.errors import ThesiswatchError
 
 if TYPE_CHECKING:
-    from thesiswatch.cli import Context
+    from thesiswatch.session import Session
     from thesiswatch.store import Store
 
 
@@ -30,15 +30,15 @@ def _open_for_triage(db_path: Path) -> Store:
         return Store.open(db_path, readonly=True)
 
 
-def run_tui(ctx: Context, *, no_poll: bool, demo: bool) -> None:
-    settings = ctx.settings()
-    watchlist = ctx.load_watchlist()
+def run_tui(session: Session, *, no_poll: bool, demo: bool) -> None:
+    settings = session.settings()
+    watchlist = session.load_watchlist()
     from thesiswatch.daemon import daemon_lock
     from thesiswatch.store import Store
 
     with contextlib.ExitStack() as stack:
         db_path = settings.db_path
-        if demo and ctx.db is None:
+        if demo and session.db is None:
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="thesiswatch-demo-"))
             db_path = Path(tmp) / "demo.db"
         pipeline = None
