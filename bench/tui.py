@@ -56,7 +56,7 @@ def _bench_store_module() -> ModuleType:
 
 def build_database(path: Path, items: int, batch: int) -> datetime:
     """Generate ``items`` entries and ~1 alert per 250 items; return the data's "now"."""
-    from thesiswatch.signals.models import Alert
+    from thesiswatch.records import Alert
     from thesiswatch.store import BULK, Store
 
     gen = _bench_store_module()

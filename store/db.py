@@ -48,7 +48,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
 
@@ -56,7 +56,8 @@ from sqlite_utils import Database
 
 from thesiswatch.errors import ReadOnlyQueryError, StoreError
 from thesiswatch.feeds.models import FetchOutcome, FetchState, Item, Source
-from thesiswatch.signals.models import THESIS_IDS, Alert, Tags, ThesisStance, TickerMention
+from thesiswatch.records import Alert
+from thesiswatch.signals.models import THESIS_IDS, Tags, ThesisStance, TickerMention
 from thesiswatch.store.models import (
     PruneResult,
     SaveResult,
@@ -1123,6 +1124,49 @@ class Store:
                 latest_alert=latest[0] if latest else None,
             )
         return result
+
+    # --- what the alert rules read (``thesiswatch.alerts.history.HistorySource``) ------------
+
+    def recent_alerts(self, since: datetime, *, limit: int = 2000) -> list[Alert]:
+        """Alerts created from ``since`` on, hidden ones included, newest first."""
+        return [a.alert for a in self.alerts(limit=limit, since=since, include_hidden=True)]
+
+    @_api
+    def mention_counts(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Items per ticker with ``start < ts <= end``."""
+        rows = self._conn.execute(
+            "SELECT ticker, count(*) FROM item_tickers WHERE ts > ? AND ts <= ? GROUP BY ticker",
+            (to_iso(start), to_iso(end)),
+        )
+        return {t: int(n) for t, n in rows}
+
+    @_api
+    def hourly_mention_counts(self, start: datetime, end: datetime) -> list[tuple[str, int, int]]:
+        """``(ticker, whole hours before end, items)`` for the items with ``start < ts <= end``."""
+        rows = self._conn.execute(
+            "SELECT ticker, CAST((julianday(?) - julianday(ts)) * 24 AS INTEGER) AS h, count(*) "
+            "FROM item_tickers WHERE ts > ? AND ts <= ? GROUP BY ticker, h",
+            (to_iso(end), to_iso(start), to_iso(end)),
+        )
+        return [(t, int(h), int(n)) for t, h, n in rows]
+
+    @_api
+    def first_fetched(self) -> datetime | None:
+        """When the oldest stored item was fetched (how long this database has watched)."""
+        row = self._conn.execute("SELECT min(fetched) FROM items").fetchone()
+        return from_iso(row[0]) if row and row[0] else None
+
+    @_api
+    def thesis_daily_net(self, since: date) -> dict[str, dict[str, float]]:
+        """Per thesis, per UTC day (``"YYYY-MM-DD"``) from ``since`` on: supporting minus
+        challenging items (``thesis_daily``, kept when old items are pruned)."""
+        daily: dict[str, dict[str, float]] = defaultdict(dict)
+        for thesis, day, net in self._conn.execute(
+            "SELECT thesis, day, support - challenge FROM thesis_daily WHERE day >= ?",
+            (since.isoformat(),),
+        ):
+            daily[thesis][day] = float(net)
+        return dict(daily)
 
     @_api
     def ticker_mentions(

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from thesiswatch.signals.models import Alert, Sentiment, ThesisStance, TickerMention
+from thesiswatch.records import Alert
+from thesiswatch.signals.models import Sentiment, ThesisStance, TickerMention
 
 
 def _iso(value: datetime | None) -> str | None:

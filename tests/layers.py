@@ -46,7 +46,7 @@ OWNED_LIBRARIES: dict[str, tuple[str, ...]] = {
     "textual": ("thesiswatch.tui",),
     "sqlite3": ("thesiswatch.store",),
     "sqlite_utils": ("thesiswatch.store",),
-    "httpx": ("thesiswatch.feeds", "thesiswatch.alerts.sinks", "thesiswatch.sinks"),
+    "httpx": ("thesiswatch.feeds", "thesiswatch.alerts.sinks"),
 }
 
 # the root folders that install under thesiswatch: never importable by their own name

@@ -179,8 +179,8 @@ async def _forever(pipeline: Pipeline, session: Session, alerts_jsonl: Path | No
 
 
 def _reload(pipeline: Pipeline, session: Session, alerts_jsonl: Path | None, demo: bool) -> None:
+    from thesiswatch.alerts import RuleSettings
     from thesiswatch.runtime import make_dispatcher, resolve_sources
-    from thesiswatch.signals.rules import RuleSettings
 
     settings = session.load_settings()
     rule_settings = RuleSettings.from_config(settings.rules)

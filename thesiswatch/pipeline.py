@@ -1,7 +1,7 @@
 """The one core pipeline behind both front ends (the daemon and the TUI's poller).
 
 fetch (feeds.fetch) -> tag (signals.tagger, off the event loop) -> cluster -> store ->
-rules (signals.rules) -> store alerts -> sinks.
+rules (thesiswatch.alerts) -> store alerts -> sinks.
 
 Each source is processed as soon as its response arrives (with any others that arrive within
 ``COALESCE_SECONDS``, in one transaction), so one slow source never delays another source's
@@ -20,13 +20,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from thesiswatch.alerts import NewItem, RuleSettings, evaluate, read_history
+from thesiswatch.alerts.dispatch import Dispatcher
 from thesiswatch.feeds.fetch import Fetcher
 from thesiswatch.feeds.models import FetchOutcome, FetchState, Item, Source
+from thesiswatch.records import Alert
 from thesiswatch.signals.cluster import StoryClusterer
-from thesiswatch.signals.models import Alert, Tags
-from thesiswatch.signals.rules import History, NewItem, RuleSettings, evaluate
+from thesiswatch.signals.models import Tags
 from thesiswatch.signals.tagger import Tagger
-from thesiswatch.sinks import Dispatcher
 from thesiswatch.store import Store
 
 log = logging.getLogger("thesiswatch.pipeline")
@@ -348,7 +349,7 @@ class Pipeline:
 
     async def _alert(self, fresh: list[NewItem], report: CycleReport) -> None:
         now = self.clock()
-        history = History.from_store(self.store, now=now, settings=self.rule_settings)
+        history = read_history(self.store, now=now, settings=self.rule_settings)
         alerts = evaluate(fresh, history, self.rule_settings, now=now)
         if not alerts:
             return

@@ -19,7 +19,7 @@ MAX_ITEMS = 200_000
 
 
 def replay_rules(session: Session, out: TextIO, *, days: int, rule_name: str | None) -> None:
-    from thesiswatch.signals.rules import NewItem, RuleSettings, replay
+    from thesiswatch.alerts import NewItem, RuleSettings, replay
 
     if days < 1:
         raise ConfigError("rules test: --days must be at least 1")

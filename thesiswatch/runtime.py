@@ -15,11 +15,11 @@ from thesiswatch.config import Settings
 from thesiswatch.feeds.models import Source
 
 if TYPE_CHECKING:
+    from thesiswatch.alerts.dispatch import Dispatcher
     from thesiswatch.feeds.fetch import Fetcher
     from thesiswatch.pipeline import CycleReport, Pipeline
     from thesiswatch.signals.sentiment import Scorer
     from thesiswatch.signals.watchlist import Watchlist
-    from thesiswatch.sinks import Dispatcher
     from thesiswatch.store import Store
 
 
@@ -70,8 +70,8 @@ def build_pipeline(
     on_cycle: Callable[[CycleReport], None] | None = None,
 ) -> Pipeline:
     """Everything the poller needs, wired once."""
+    from thesiswatch.alerts import RuleSettings
     from thesiswatch.pipeline import Pipeline, utcnow
-    from thesiswatch.signals.rules import RuleSettings
     from thesiswatch.signals.tagger import Tagger
 
     dispatcher = make_dispatcher(
@@ -98,7 +98,8 @@ def make_dispatcher(
 ) -> Dispatcher | None:
     """The configured sinks behind one non-blocking dispatcher (retries run in the
     background, so a slow webhook never holds up polling); None when there are no sinks."""
-    from thesiswatch.sinks import Dispatcher, build_sinks, dispatcher_options
+    from thesiswatch.alerts.dispatch import Dispatcher
+    from thesiswatch.alerts.sinks import build_sinks, dispatcher_options
 
     origin = str(settings.config_path) if settings.config_path else "config"
     sinks = [

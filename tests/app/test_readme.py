@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from thesiswatch.alerts import RuleSettings
 from thesiswatch.cli import cli
 from thesiswatch.config import parse_config
-from thesiswatch.signals.rules import RuleSettings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from thesiswatch.feeds.models import FetchOutcome, Item, Source
-from thesiswatch.signals.models import Alert, Sentiment, Tags, ThesisStance, TickerMention
+from thesiswatch.records import Alert
+from thesiswatch.signals.models import Sentiment, Tags, ThesisStance, TickerMention
 from thesiswatch.signals.watchlist import Company, Thesis, Watchlist
 from thesiswatch.store import Store
 

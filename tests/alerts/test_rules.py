@@ -7,9 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from thesiswatch.errors import ConfigError
-from thesiswatch.signals.models import Sentiment, Tags, ThesisStance, TickerMention
-from thesiswatch.signals.rules import (
+from thesiswatch.alerts import (
     History,
     KeywordRule,
     NewItem,
@@ -18,6 +16,8 @@ from thesiswatch.signals.rules import (
     evaluate,
     replay,
 )
+from thesiswatch.errors import ConfigError
+from thesiswatch.signals.models import Sentiment, Tags, ThesisStance, TickerMention
 
 NOW = datetime(2025, 1, 27, 15, 0, tzinfo=UTC)
 QUIET = RuleSettings(enabled=frozenset({"shock", "thesis", "risk", "keyword"}))
