@@ -106,7 +106,7 @@ async def measure(db: Path, now: datetime, repeat: int) -> dict[str, object]:
     from thesiswatch.store import Store
     from thesiswatch.tui.app import ThesisWatchApp
     from thesiswatch.tui.screens.main import MainScreen
-    from thesiswatch.watchlist import load_watchlist
+    from thesiswatch.watchlists import load_watchlist
 
     ready_at: list[float] = []
 

@@ -17,7 +17,7 @@ from thesiswatch.signals.watchlist import Watchlist
 class Tagger:
     """Tag items against one watchlist with one sentiment scorer.
 
-    >>> from thesiswatch.watchlist import load_watchlist                 # doctest: +SKIP
+    >>> from thesiswatch.watchlists import load_watchlist                 # doctest: +SKIP
     >>> Tagger(load_watchlist(), default_scorer()).tag("英伟达股价大跌17%")  # doctest: +SKIP
     """
 

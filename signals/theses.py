@@ -115,7 +115,7 @@ class _Scan:
 class ThesisMapper:
     """Maps an item to stances on the watchlist's theses.
 
-    >>> from thesiswatch.watchlist import load_watchlist
+    >>> from thesiswatch.watchlists import load_watchlist
     >>> from thesiswatch.signals.entities import Linker
     >>> wl = load_watchlist()
     >>> text = "US tightens export curbs on Nvidia's H20 chips to China"

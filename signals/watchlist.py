@@ -3,7 +3,7 @@
 A watchlist says which companies to link (names, listing codes, ambiguous names with the
 contexts that decide them) and how news bears on each thesis (topics and stance cues). The
 built-in one is ``thesiswatch/watchlists/deepseek_r1.toml``; the format is documented for users
-in ``docs/watchlist.md``. This module is pure: it parses a ``str`` (``thesiswatch.watchlist``
+in ``docs/watchlist.md``. This module is pure: it parses a ``str`` (``thesiswatch.watchlists``
 reads files) and every mistake in the text raises ``WatchlistError`` naming the origin, the key
 and what was expected, on one line.
 

@@ -42,7 +42,7 @@ class Session:
         self._settings = settings
 
     def load_watchlist(self) -> Watchlist:
-        from thesiswatch.watchlist import load_watchlist
+        from thesiswatch.watchlists import load_watchlist
 
         return load_watchlist(self.settings().watchlist_path)
 

@@ -14,7 +14,7 @@ from thesiswatch.feeds.models import Source
 from thesiswatch.pipeline import CycleReport
 from thesiswatch.runtime import build_pipeline
 from thesiswatch.store import Store
-from thesiswatch.watchlist import load_watchlist
+from thesiswatch.watchlists import load_watchlist
 
 
 def rss(entries: Sequence[tuple[str, str]]) -> bytes:

@@ -86,7 +86,7 @@ def test_builtin_sources() -> None:
 
 
 def test_builtin_sources_for_the_real_watchlist() -> None:
-    watchlist = pytest.importorskip("thesiswatch.watchlist").load_watchlist()
+    watchlist = pytest.importorskip("thesiswatch.watchlists").load_watchlist()
     sources = builtin_sources(watchlist.companies)
     assert len(sources) > 40
     assert len({s.url for s in sources}) == len(sources)

@@ -6,7 +6,7 @@ import pytest
 
 from thesiswatch.signals.entities import Linker, code_forms, fold
 from thesiswatch.signals.watchlist import parse_watchlist
-from thesiswatch.watchlist import load_watchlist
+from thesiswatch.watchlists import load_watchlist
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from thesiswatch.signals.entities import Linker
 from thesiswatch.signals.models import Sentiment
 from thesiswatch.signals.theses import ThesisMapper
 from thesiswatch.signals.watchlist import parse_watchlist
-from thesiswatch.watchlist import load_watchlist
+from thesiswatch.watchlists import load_watchlist
 
 EVAL = Path(__file__).resolve().parents[1] / "data" / "tagging_eval.jsonl"
 

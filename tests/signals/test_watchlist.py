@@ -10,7 +10,7 @@ import pytest
 from thesiswatch.errors import WatchlistError
 from thesiswatch.signals.models import THESIS_IDS
 from thesiswatch.signals.watchlist import parse_watchlist
-from thesiswatch.watchlist import load_watchlist
+from thesiswatch.watchlists import load_watchlist
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT.parent / "shared" / "report" / "deepseek-ai-report-zh.txt"

@@ -1,6 +1,8 @@
-"""Loading watchlist files: the built-in DeepSeek R1 watchlist or a user's TOML file.
+"""Watchlists: the built-in one (the DeepSeek R1 report, ``deepseek_r1.toml`` in this folder,
+as data) and loading a user's TOML file.
 
-Parsing and validation live in ``signals.watchlist`` (pure); this module only reads bytes.
+Parsing and validation live in ``thesiswatch.signals.watchlist`` (pure); this module only reads
+bytes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ BUILTIN_WATCHLIST = "deepseek_r1.toml"
 
 def builtin_watchlist_text() -> str:
     """The text of the built-in watchlist (the DeepSeek R1 report)."""
-    return (resources.files("thesiswatch") / "watchlists" / BUILTIN_WATCHLIST).read_text(
+    return (resources.files("thesiswatch.watchlists") / BUILTIN_WATCHLIST).read_text(
         encoding="utf-8"
     )
 
