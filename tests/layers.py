@@ -1,7 +1,7 @@
 """The layer contract of DESIGN.md, as data and an AST checker (no third-party tool).
 
 ``cli > tui > app > alerts > store > signals > feeds``: a module may import its own layer and
-the layers below it, never one above; the kernel (errors, clock, text safety, shared records)
+the layers below it, never one above; the kernel (errors, clock, shared records)
 is importable by every layer and imports nothing of ours but itself. Third-party libraries with
 an owner (Textual, SQLite, httpx) are imported only by that owner.
 
@@ -36,7 +36,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 KERNEL: tuple[str, ...] = (  # and the package itself (version, meta keys)
     "thesiswatch.errors",
     "thesiswatch.clock",
-    "thesiswatch.textsafe",
     "thesiswatch.records",
 )
 ORDER = ["kernel"] + [name for name, _ in reversed(LAYERS)]
@@ -167,3 +166,47 @@ def folder_name_imports(paths: list[Path]) -> list[str]:
                 if n.split(".")[0] in FOLDERS:
                     bad.append(f"{path}:{node.lineno}: import {n}")
     return bad
+
+
+def import_cycles(root: Path, package: str = PACKAGE) -> list[list[str]]:
+    """Groups of modules that import each other, directly or around a loop (Tarjan's strongly
+    connected components). A module importing its own parent package does not count."""
+    known = modules(root, package)
+    graph: dict[str, set[str]] = {name: set() for name in known}
+    for imp in all_imports(root, package):
+        target = imp.imported
+        while target and target not in known:
+            target = target.rpartition(".")[0]
+        if target and target != imp.importer and not _under(imp.importer, target):
+            graph[imp.importer].add(target)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for name in sorted(graph):
+        if name not in index:
+            visit(name)
+    return found

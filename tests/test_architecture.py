@@ -18,6 +18,7 @@ import pytest
 from layers import (
     FOLDERS,
     folder_name_imports,
+    import_cycles,
     layer_violations,
     library_violations,
     modules,
@@ -71,6 +72,11 @@ def test_tagging_english_does_not_load_snownlp() -> None:
 
 def test_layers_import_downwards_only() -> None:
     assert layer_violations(ROOT) == []
+
+
+def test_no_import_cycles() -> None:
+    """Within a layer too: the TUI's screens see the app as ``tui.host.AppHost``."""
+    assert import_cycles(ROOT) == []
 
 
 def test_owned_libraries_stay_with_their_owner() -> None:

@@ -22,7 +22,7 @@ INTRO = (
 
 def binding_groups() -> list[tuple[str, list[tuple[str, BindingType]]]]:
     """(where, bindings) for every screen and widget with keys, in reading order."""
-    from thesiswatch.tui.app import ThesisWatchApp
+    from thesiswatch.tui.host import AppHost
     from thesiswatch.tui.screens.filters import FiltersScreen
     from thesiswatch.tui.screens.main import MainScreen
     from thesiswatch.tui.screens.pick import PickScreen
@@ -36,7 +36,7 @@ def binding_groups() -> list[tuple[str, list[tuple[str, BindingType]]]]:
     from thesiswatch.tui.widgets.thesis_board import ThesisBoard
 
     owners: list[tuple[str, Any]] = [
-        ("Everywhere", ThesisWatchApp),
+        ("Everywhere", AppHost),
         ("Main screen", MainScreen),
         ("Thesis board", ThesisBoard),
         ("Alert list", AlertList),

@@ -16,7 +16,7 @@ from thesiswatch.tui.text import clean, safe_text
 from thesiswatch.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from thesiswatch.tui.app import ThesisWatchApp
+    from thesiswatch.tui.host import AppHost
 
 
 class ReportScreen(Screen[None]):
@@ -28,7 +28,7 @@ class ReportScreen(Screen[None]):
         Binding("k", "scroll_up", "Up", show=False),
     ]
 
-    app: ThesisWatchApp
+    app: AppHost
 
     def compose(self) -> ComposeResult:
         yield StatusBar()

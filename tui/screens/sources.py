@@ -16,7 +16,7 @@ from thesiswatch.tui.text import clean, safe_text
 from thesiswatch.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from thesiswatch.tui.app import ThesisWatchApp
+    from thesiswatch.tui.host import AppHost
 
 STATUS_STYLE = {"ok": "green", "failing": "bold red", "never polled": "yellow", "inactive": "dim"}
 STATUS_MARK = {"ok": "✓", "failing": "✗", "never polled": "…", "inactive": "–"}
@@ -56,7 +56,7 @@ class SourcesScreen(Screen[None]):
         ),
     ]
 
-    app: ThesisWatchApp
+    app: AppHost
 
     def __init__(self) -> None:
         super().__init__()
