@@ -5,7 +5,8 @@
     ...     store.stats(now=__import__("datetime").datetime(2025, 1, 27)).items_total
     0
 
-See ``store/db.py`` for the API and ``docs/schema.md`` for the tables and views.
+Installed as ``thesiswatch.store``. ``store/db.py`` composes ``Store`` from one module per
+domain and lists its API; ``docs/schema.md`` documents the tables and views.
 """
 
 from __future__ import annotations
