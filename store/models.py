@@ -99,20 +99,9 @@ class StoredItem:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class StoredAlert:
+class StoredAlert(Alert):
     """An alert as stored, with the user's state and how many sources carried its story."""
 
-    id: str
-    created: str
-    rule: str
-    severity: str
-    title: str
-    message: str
-    url: str = ""
-    tickers: tuple[str, ...] = ()
-    thesis: str | None = None
-    stance: str | None = None
-    item_ids: tuple[str, ...] = ()
     acked: bool = False
     snoozed_until: datetime | None = None
     false_positive: bool = False
@@ -120,11 +109,12 @@ class StoredAlert:
 
     @property
     def alert(self) -> Alert:
+        """The plain alert, without the state (what the rules and the sinks take)."""
         return Alert(
             id=self.id,
             created=self.created,
             rule=self.rule,
-            severity=self.severity,  # type: ignore[arg-type]
+            severity=self.severity,
             title=self.title,
             message=self.message,
             url=self.url,

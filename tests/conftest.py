@@ -79,13 +79,14 @@ def feed_server() -> Iterator[FixtureServer]:
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """``--doctest-modules`` is for the package's modules; the helpers here hold no doctests
-    (and two share the basename ``sample.py``)."""
+    """``--doctest-modules`` is for the package's modules: helpers and conftest files here hold
+    no doctests, and share basenames (``sample.py``, ``conftest.py``) that would clash when
+    imported as doctest modules. (Conftest files still load as plugins.)"""
     here = Path(__file__).parent
     if (
         collection_path.suffix == ".py"
         and collection_path.is_relative_to(here)
-        and not collection_path.name.startswith(("test_", "conftest"))
+        and not collection_path.name.startswith("test_")
     ):
         return True
     return None

@@ -5,6 +5,7 @@ that holds ``thesiswatch/`` only."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -188,3 +189,34 @@ def test_wheel_holds_thesiswatch_only_with_its_data(tmp_path: Path) -> None:
         "thesiswatch/systemd/thesiswatch.service",
     ):
         assert data in names, data
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", ["signals", "feeds", "tui", "thesiswatch"])
+def test_only_store_touches_sqlite(package: str) -> None:
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / package).rglob("*.py")
+        if _imports(p) & {"sqlite3", "sqlite_utils"}
+    ]
+    assert offenders == []
+
+
+def test_signals_does_no_network_or_database_io() -> None:
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "signals").rglob("*.py")
+        if _imports(p)
+        & {"httpx", "socket", "urllib3", "requests", "sqlite3", "sqlite_utils", "textual"}
+    ]
+    assert offenders == []
