@@ -29,7 +29,6 @@ from pathlib import Path
 from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def _bench_store() -> ModuleType:
@@ -48,7 +47,7 @@ def child(db: Path, acks: Path, round_no: int, batch: int) -> None:
     from dataclasses import replace
     from datetime import timedelta
 
-    from store import Store
+    from thesiswatch.store import Store
 
     gen = _bench_store()
     sources = gen.make_sources(20)
@@ -99,7 +98,7 @@ def check(db: Path, acks: Path) -> tuple[bool, str]:
         conn.close()
     if missing:
         return False, f"{missing} acknowledged items missing"
-    from store import Store
+    from thesiswatch.store import Store
 
     with Store.open(db) as store:  # reopens (recovers the WAL) and writes
         store.meta_set("crash_check", "ok")

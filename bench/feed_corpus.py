@@ -30,7 +30,6 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "feeds"))
 
 SKIP_NAMES = {"README.md", "MANIFEST.jsonl", "LICENSE.feedparser"}
@@ -95,7 +94,7 @@ def feedparser_entries(body: bytes, headers: dict[str, str], url: str) -> tuple[
     """Entries feedparser finds in ``body``, and how many of them carry any text or link."""
     import feedparser
 
-    from feeds.normalize import plain_text
+    from thesiswatch.feeds.normalize import plain_text
 
     lowered = {k.lower(): v for k, v in headers.items()}
     lowered.setdefault("content-location", url)
@@ -111,8 +110,8 @@ def feedparser_entries(body: bytes, headers: dict[str, str], url: str) -> tuple[
 
 
 async def run(urls: list[str], timeout: float) -> tuple[list, int, int]:
-    from feeds.fetch import Fetcher, FetchSettings
-    from feeds.models import Source
+    from thesiswatch.feeds.fetch import Fetcher, FetchSettings
+    from thesiswatch.feeds.models import Source
 
     settings = FetchSettings(
         total_timeout=timeout,

@@ -29,7 +29,6 @@ from email.utils import format_datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "feeds"))
 
 
@@ -76,7 +75,7 @@ cpu_used: list[float] = []  # CPU seconds of this process per cycle (all threads
 
 
 async def cycle(fetcher, sources, states):
-    from feeds.fetch import next_state
+    from thesiswatch.feeds.fetch import next_state
 
     start = time.perf_counter()
     cpu = time.process_time()
@@ -92,10 +91,10 @@ async def measure(urls: list[str], items: int, repeat: int) -> dict[str, list[fl
     """Each figure ``repeat`` times (a fresh Fetcher and cold caches each time)."""
     import httpx
 
-    from feeds.fetch import Fetcher, FetchSettings
-    from feeds.models import Source
-    from feeds.normalize import canonical_url, url_key
-    from feeds.parse import parse_feed
+    from thesiswatch.feeds.fetch import Fetcher, FetchSettings
+    from thesiswatch.feeds.models import Source
+    from thesiswatch.feeds.normalize import canonical_url, url_key
+    from thesiswatch.feeds.parse import parse_feed
 
     sources = [Source(name=f"bench {n}", url=url) for n, url in enumerate(urls)]
     figures: dict[str, list[float]] = {"first": [], "second": [], "single": [], "parse": []}

@@ -79,7 +79,7 @@ async def replay(request: dict[str, Any], workdir: Path) -> list[dict[str, Any]]
     load_settings = _first("thesiswatch.config:load_settings")
     build_pipeline = _first("thesiswatch.runtime:build_pipeline")
     load_watchlist = _first(
-        "thesiswatch.watchlist:load_watchlist", "thesiswatch.app.watchlist:load_watchlist"
+        "thesiswatch.watchlists:load_watchlist", "thesiswatch.watchlist:load_watchlist"
     )
     store_cls = _first("thesiswatch.store:Store", "store:Store")
     source_cls = _first("thesiswatch.feeds.models:Source", "feeds.models:Source")

@@ -23,10 +23,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from signals.lang import detect_lang
-from signals.sentiment import LexiconScorer
+from thesiswatch.signals.lang import detect_lang
+from thesiswatch.signals.sentiment import LexiconScorer
 
 Predict = Callable[[str], str]
 
@@ -136,7 +134,7 @@ def bench_files(paths: Sequence[Path], limit: int | None, bayes: bool, baseline:
 _PROBE = """
 import resource, sys, time
 t0 = time.perf_counter()
-from signals.sentiment import default_scorer
+from thesiswatch.signals.sentiment import default_scorer
 s = default_scorer().score({text!r})
 t1 = time.perf_counter()
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -42,7 +42,6 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # `store` below is the package, not bench/store.py
 HOSTS = [f"127.0.0.{n}" for n in range(2, 22)]
 INTERVAL = 60
 FEED_KEEP = 25  # items a feed keeps (older ones fall off, as on real feeds)
@@ -343,8 +342,8 @@ def snownlp_alone() -> tuple[float, float]:
 
 def store_counts(db: Path) -> tuple[int | None, int | None]:
     """(items stored, alerts stored) read through the store's read-only mode."""
-    from store import Store
     from thesiswatch.errors import ThesiswatchError
+    from thesiswatch.store import Store
 
     try:
         with Store.open(db, readonly=True) as store:

@@ -22,18 +22,15 @@ import argparse
 import hashlib
 import random
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from feeds.models import Item, Source
-from signals.models import Sentiment, Tags, ThesisStance, TickerMention
-from store import BULK, Store
+from thesiswatch.feeds.models import Item, Source
+from thesiswatch.signals.models import Sentiment, Tags, ThesisStance, TickerMention
+from thesiswatch.store import BULK, Store
 
 END = datetime(2026, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=3 * 365)

@@ -38,7 +38,6 @@ from pathlib import Path  # noqa: E402
 from types import ModuleType  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 SIZE = (160, 50)
 TICKERS = ["NVDA.US", "1810.HK", "981.HK", "NIO.US", "688396.CH"]
@@ -57,8 +56,8 @@ def _bench_store_module() -> ModuleType:
 
 def build_database(path: Path, items: int, batch: int) -> datetime:
     """Generate ``items`` entries and ~1 alert per 250 items; return the data's "now"."""
-    from signals.models import Alert
-    from store import BULK, Store
+    from thesiswatch.records import Alert
+    from thesiswatch.store import BULK, Store
 
     gen = _bench_store_module()
     with Store.open(path, tuning=BULK) as store:
@@ -104,10 +103,10 @@ async def measure(db: Path, now: datetime, repeat: int) -> dict[str, object]:
     """Runs in the child process: open read-only, paint, filter, search."""
     from textual import events
 
-    from store import Store
-    from thesiswatch.watchlist import load_watchlist
-    from tui.app import ThesisWatchApp
-    from tui.screens.main import MainScreen
+    from thesiswatch.store import Store
+    from thesiswatch.tui.app import ThesisWatchApp
+    from thesiswatch.tui.screens.main import MainScreen
+    from thesiswatch.watchlists import load_watchlist
 
     ready_at: list[float] = []
 
@@ -210,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generating {args.items:,} entries into {args.db}")
         build_database(args.db, args.items, args.batch)
     else:
-        from store import Store
+        from thesiswatch.store import Store
 
         Store.open(args.db).close()  # upgrades a file from an older schema, as the daemon would
     now = _bench_store_module().END + timedelta(hours=1)

@@ -26,7 +26,7 @@ from importlib import resources
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
-from feeds.models import Source
+from thesiswatch.feeds.models import Source
 
 __all__ = [
     "BROWSER_USER_AGENT",
@@ -171,7 +171,7 @@ def rsshub(
 
 @lru_cache(maxsize=1)
 def _sec_table() -> dict[str, dict[str, str]]:
-    text = resources.files("feeds").joinpath("sec_ciks.toml").read_text(encoding="utf-8")
+    text = resources.files("thesiswatch.feeds").joinpath("sec_ciks.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 

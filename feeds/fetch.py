@@ -46,10 +46,11 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from feeds.models import FetchOutcome, FetchState, Item, Source
-from feeds.normalize import clean_text
-from feeds.parse import NotAFeed, feed_ttl_minutes, parse_feed
-from feeds.schedule import (
+from thesiswatch.errors import FeedError
+from thesiswatch.feeds.models import FetchOutcome, FetchState, Item, Source
+from thesiswatch.feeds.normalize import clean_text
+from thesiswatch.feeds.parse import NotAFeed, feed_ttl_minutes, parse_feed
+from thesiswatch.feeds.schedule import (
     SchedulePolicy,
     adaptive_interval,
     failure_delay,
@@ -57,7 +58,6 @@ from feeds.schedule import (
     parse_retry_after,
     success_interval,
 )
-from thesiswatch.errors import FeedError
 
 try:  # brotli is a dependency, but a missing wheel must not stop fetching
     import brotli
@@ -736,7 +736,7 @@ class Fetcher:
 def next_state(previous: FetchState | None, outcome: FetchOutcome, source: Source) -> FetchState:
     """The ``FetchState`` to keep after ``outcome`` (what the store persists per source).
 
-    >>> from feeds.models import Source
+    >>> from thesiswatch.feeds.models import Source
     >>> src = Source(name="x", url="https://ex.com/feed")
     >>> out = FetchOutcome(source_id=src.id, status="failed", error="HTTP 503", consecutive_failures=1)
     >>> next_state(None, out, src).consecutive_failures

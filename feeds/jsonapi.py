@@ -17,9 +17,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from feeds.models import Item, JsonMapping, Source
-from feeds.normalize import canonical_url, clean_text, item_id, plain_text
 from thesiswatch.errors import FeedError
+from thesiswatch.feeds.models import Item, JsonMapping, Source
+from thesiswatch.feeds.normalize import canonical_url, clean_text, item_id, plain_text
 
 __all__ = ["lookup", "offset_of", "parse_json_api", "parse_json_feed", "parse_time"]
 

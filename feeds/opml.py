@@ -7,7 +7,7 @@ news API's field mapping), so an export read back gives the same sources. Folder
 (outlines without ``xmlUrl``) are walked; their names are not kept. A file that is not OPML
 raises ``FeedError`` with one line naming what is wrong.
 
->>> from feeds.models import Source
+>>> from thesiswatch.feeds.models import Source
 >>> src = [Source(name="A & B", url="https://ex.com/feed?a=1&b=2", interval=900, lang="zh")]
 >>> read_opml(write_opml(src)) == src
 True
@@ -20,9 +20,9 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
-from feeds.models import JsonMapping, Source, source_id_for
-from feeds.normalize import clean_text
 from thesiswatch.errors import FeedError
+from thesiswatch.feeds.models import JsonMapping, Source, source_id_for
+from thesiswatch.feeds.normalize import clean_text
 
 __all__ = ["read_opml", "write_opml"]
 

@@ -30,9 +30,9 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from feeds.models import Item, Source
-from feeds.normalize import canonical_url, clean_text, item_id, plain_text, url_key
 from thesiswatch.errors import FeedError
+from thesiswatch.feeds.models import Item, Source
+from thesiswatch.feeds.normalize import canonical_url, clean_text, item_id, plain_text, url_key
 
 __all__ = ["NotAFeed", "lower_headers", "parse_feed"]
 
@@ -303,7 +303,7 @@ def _published(entry: Any, utc_offset: str | None) -> datetime | None:
             continue
         raw = str(dict.get(entry, key) or "")
         if utc_offset and raw and not _ZONE_AT_END.search(raw.strip()):
-            from feeds.jsonapi import offset_of
+            from thesiswatch.feeds.jsonapi import offset_of
 
             parsed -= offset_of(utc_offset)
         return parsed
@@ -421,14 +421,14 @@ def parse_feed(
     fetched = fetched or datetime.now(UTC)
     lowered = lower_headers(headers, url)
     if source.kind == "json":
-        from feeds.jsonapi import parse_json_api
+        from thesiswatch.feeds.jsonapi import parse_json_api
 
         return parse_json_api(body, source, fetched=fetched)
     non_feed = _describe_non_feed(body, lowered)
     if non_feed is not None:
         raise non_feed
     if _looks_like_json(body, lowered):
-        from feeds.jsonapi import parse_json_feed
+        from thesiswatch.feeds.jsonapi import parse_json_feed
 
         return parse_json_feed(body, source, url=url, fetched=fetched)
     body, lowered, _encoding = settle_encoding(body, lowered)

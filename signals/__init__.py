@@ -1,4 +1,6 @@
-"""Pure tagging: language, entities (tickers), theses and stance, sentiment, clustering, alert rules.
+"""Pure tagging: language, entities (tickers), theses and stance, sentiment, clustering.
+
+Installed as ``thesiswatch.signals`` (the alert rules are in ``thesiswatch.alerts``).
 
 Functions and frozen dataclasses only: str in, records out. No I/O, no Textual, no SQLite.
 """

@@ -34,9 +34,20 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from signals.lang import to_simplified
+from thesiswatch.signals.lang import to_simplified
+from thesiswatch.signals.models import Tags
 
-__all__ = ["StoryClusterer", "numbers_in", "shingles", "similarity", "story_key"]
+__all__ = ["StoryClusterer", "numbers_in", "shingles", "similarity", "story_events", "story_key"]
+
+
+def story_events(tags: Tags) -> tuple[str, ...]:
+    """``"ticker@event_type"`` keys of an item's main material event (its subjects): items
+    sharing one within the clusterer's link window tell one story, in any language."""
+    for event in tags.events:
+        if event.materiality == "material" and event.subjects:
+            return tuple(f"{t}@{event.type}" for t in event.subjects)
+    return ()
+
 
 _SOURCE_SUFFIX = re.compile(r"\s+[-–—|_]\s+[^-–—|_]{1,40}$")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")

@@ -15,7 +15,7 @@ longest name wins (``比亚迪电子`` before ``比亚迪``, ``速腾聚创`` be
 generated from ``listings`` in the forms people write them (``NVDA.US``, ``$NVDA``,
 ``2330.TW``, ``01810.HK``, ``002594.SZ``, ``SH688981``, a bare ``002594``).
 
->>> from signals.watchlist import parse_watchlist
+>>> from thesiswatch.signals.watchlist import parse_watchlist
 >>> wl = parse_watchlist('''
 ... name = "t"
 ... [[theses]]
@@ -43,9 +43,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from signals.lang import to_simplified
-from signals.models import TickerMention
-from signals.watchlist import AmbiguousName, Company, Watchlist
+from thesiswatch.signals.lang import to_simplified
+from thesiswatch.signals.models import TickerMention
+from thesiswatch.signals.watchlist import AmbiguousName, Company, Watchlist
 
 # --------------------------------------------------------------------------- folding
 

@@ -12,7 +12,7 @@ taxonomy is indexed by its first two characters; at each position of the text on
 phrases starting there are tried, so a scan costs about one pass over the text however large
 the taxonomy is.
 
->>> from signals.watchlist import parse_watchlist
+>>> from thesiswatch.signals.watchlist import parse_watchlist
 >>> wl = parse_watchlist('''
 ... name = "t"
 ... [[theses]]
@@ -35,7 +35,7 @@ the taxonomy is.
 ... weight = 3
 ... patterns = ["@cut ... @guidance"]
 ... ''', origin="demo")
->>> from signals.entities import Linker
+>>> from thesiswatch.signals.entities import Linker
 >>> text = "Nvidia cuts its outlook"
 >>> read = EventReader(tax, wl).read(text, len(text), Linker(wl).link(text))
 >>> [(e.type, dict(e.entities), e.polarity) for e in read.events], read.relevance
@@ -50,9 +50,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from signals.entities import compile_phrases, fold
-from signals.models import Event, ThesisStance, TickerMention
-from signals.watchlist import Watchlist, WatchlistError, _Table
+from thesiswatch.errors import WatchlistError
+from thesiswatch.signals.entities import compile_phrases, fold
+from thesiswatch.signals.models import Event, ThesisStance, TickerMention
+from thesiswatch.signals.watchlist import Watchlist, _Table
 
 Role = Literal["subject", "counterparty", "passing"]
 GROUPS = (
@@ -218,7 +219,9 @@ def _event_type(
         for term in pattern.split(" ... "):
             term = term.strip()
             if not term or (term.startswith("@") and term[1:] not in vocab):
-                raise t.fail("patterns", "terms that are phrases or @groups defined in [vocab]", pattern)
+                raise t.fail(
+                    "patterns", "terms that are phrases or @groups defined in [vocab]", pattern
+                )
     evidence: list[ThesisEvidence] = []
     raw = t.data.get("theses", [])
     t.used.add("theses")
@@ -312,7 +315,9 @@ class _PhraseIndex:
         previous = " "
         for i in range(n):
             ch = folded[i]
-            word_inside = previous.isascii() and previous.isalnum() and ch.isascii() and ch.isalnum()
+            word_inside = (
+                previous.isascii() and previous.isalnum() and ch.isascii() and ch.isalnum()
+            )
             previous = ch
             if word_inside:
                 continue  # Latin phrases start on a word boundary
@@ -353,6 +358,8 @@ class _Cue:
                 self.terms.append((negated, term, index.term(term, phrases)))
 
     def holds(self, hits: Mapping[int, list[tuple[int, int]]], subject_theses: set[str]) -> bool:
+        """``subject_theses``: the theses of the event's subjects' baskets, plus "nosubject"
+        when no covered company is its subject."""
         for negated, term, tid in self.terms:
             present = term in subject_theses if tid is None else tid in hits
             if present == negated:
@@ -429,7 +436,14 @@ class EventReader:
                         continue
                     s = sentence(start)
                     key = (p.type_index, s)
-                    if key not in found or span[0] < found[key].trigger[0]:
+                    known = found.get(key)
+                    # the earliest trigger; for one trigger, the tightest reading (the last
+                    # first term before it: "BYD deliveries rise while NIO deliveries fall")
+                    if (
+                        known is None
+                        or span[0] < known.trigger[0]
+                        or (span == known.trigger and start > known.start)
+                    ):
                         found[key] = _Found(p.type_index, start, span, s)
         events = sorted(found.values(), key=lambda f: (f.trigger[0], f.type_index))
         # Schedule events own their words: "to report results on" is not a results event.
@@ -439,6 +453,25 @@ class EventReader:
             for f in events
             if self.types[f.type_index].group == "schedule"
             or not any(s.start <= f.trigger[1] and f.start <= s.trigger[1] for s in schedule)
+        ]
+        # An event whose words start inside another's ("curbs ... China" after "eases chip
+        # curbs") is the same words read twice: the earlier (or, from one start, the wider)
+        # reading wins, unless the inner one weighs more ("涨停" inside "股价涨").
+
+        def weight(f: _Found) -> float:
+            return self.types[f.type_index].weight
+
+        kept = [
+            f
+            for f in kept
+            if not any(
+                g is not f
+                and (
+                    (g.start < f.start < g.trigger[1] and weight(g) >= weight(f))
+                    or (g.start == f.start and f.trigger[1] < g.trigger[1])
+                )
+                for g in kept
+            )
         ]
         for f in kept:
             f.negated = self._negated(folded, f.start, hits)
@@ -460,8 +493,15 @@ class EventReader:
                 if s < last[1]:
                     continue
                 gap_text = folded[last[1] : s]
-                han = last[1] > 0 and _is_han(folded[last[1] - 1]) and s < len(folded) and _is_han(folded[s])
-                if len(gap_text) > (GAP_HAN if han else GAP_LATIN) or _SENTENCE_END.search(gap_text):
+                han = (
+                    last[1] > 0
+                    and _is_han(folded[last[1] - 1])
+                    and s < len(folded)
+                    and _is_han(folded[s])
+                )
+                if len(gap_text) > (GAP_HAN if han else GAP_LATIN) or _SENTENCE_END.search(
+                    gap_text
+                ):
                     break
                 nxt = (s, e)
                 break
@@ -471,7 +511,7 @@ class EventReader:
         return last
 
     def _negated(self, folded: str, start: int, hits: Mapping[int, list[tuple[int, int]]]) -> bool:
-        for s, e in hits.get(self._negator, ()):
+        for _s, e in hits.get(self._negator, ()):
             if e > start:
                 continue
             between = folded[e:start]
@@ -486,9 +526,7 @@ class EventReader:
 
     # -- roles ------------------------------------------------------------------------
 
-    def read(
-        self, text: str, title_len: int, mentions: Sequence[TickerMention]
-    ) -> Reading:
+    def read(self, text: str, title_len: int, mentions: Sequence[TickerMention]) -> Reading:
         """Events, roles, relevance, per-ticker readings and thesis evidence of one item."""
         folded = fold(text)
         hits = self._index.hits(folded)
@@ -538,10 +576,16 @@ class EventReader:
                 no_subject_polarity += polarity * weight
             evidence_text = text[f.start : f.trigger[1]]
             events.append(
-                Event(type=etype.id, entities=tuple(entities.items()), polarity=polarity,
-                      evidence=(evidence_text,), weight=etype.weight,
-                      materiality=etype.materiality, negated=f.negated,
-                      magnitude=magnitude)  # fmt: skip
+                Event(
+                    type=etype.id,
+                    entities=tuple(entities.items()),
+                    polarity=polarity,
+                    evidence=(evidence_text,),
+                    weight=etype.weight,
+                    materiality=etype.materiality,
+                    negated=f.negated,
+                    magnitude=magnitude,
+                )
             )
             if not (f.negated and etype.negated != "ignore"):
                 pending.append((f, etype, subjects, polarity, evidence_text))
@@ -550,6 +594,8 @@ class EventReader:
             if polarity and net and (polarity > 0) != (net > 0):
                 continue  # "beats, but guides lower": the weaker event carries no evidence
             subject_theses = set().union(*(self._basket.get(t, set()) for t in subjects))
+            if not subjects:
+                subject_theses.add("nosubject")
             for ev, cue in self._evidence[f.type_index]:
                 if ev.thesis in self._risk and ev.stance != "support":
                     continue
@@ -590,7 +636,9 @@ class EventReader:
     ) -> tuple[list[str], list[str]]:
         before = [m for m in mentions if m[1] <= f.start]
         after = [m for m in mentions if m[0] >= f.start]
-        first, second = (before[::-1], after) if etype.subject == "before" else (after, before[::-1])
+        first, second = (
+            (before[::-1], after) if etype.subject == "before" else (after, before[::-1])
+        )
         if not first:
             first, second = second, []
         if not first:
@@ -604,7 +652,6 @@ class EventReader:
                 break
         subjects = list(dict.fromkeys(t for _, _, t in chosen))
         counterparties = [t for _, _, t in second if t not in subjects]
-        counterparties += [t for _, _, t in first if t not in subjects and t not in counterparties]
         return subjects, list(dict.fromkeys(counterparties))
 
     @staticmethod
@@ -621,8 +668,7 @@ class EventReader:
             tail = before[m.end() :]
             if len(tail.split()) <= 1 and len(tail) <= 4:
                 return True
-        m = _PASSING_AFTER.match(after) if _PASSING_AFTER else None
-        return m is not None
+        return _PASSING_AFTER is not None and _PASSING_AFTER.match(after) is not None
 
     @staticmethod
     def _relevance(

@@ -1,7 +1,8 @@
-"""Records produced by tagging and by the alert rules.
+"""Records produced by tagging.
 
 Pure data: frozen dataclasses, JSON-friendly via ``to_dict``. The JSON shapes are contracts
-(see DESIGN.md): ``Tags.to_dict`` is merged into a tagged item, ``Alert.to_dict`` is an alert.
+(see DESIGN.md): ``Tags.to_dict`` is merged into a tagged item. ``Alert`` lives in the kernel
+(``thesiswatch.records``): the store, the alert rules and the sinks share it.
 """
 
 from __future__ import annotations
@@ -110,36 +111,4 @@ class Tags:
             "theses": self.thesis_map,
             "events": [e.to_dict() for e in self.events],
             "relevance": dict(self.relevance),
-        }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Alert:
-    """An alert: one per story, explained. ``id`` is stable for the same rule+story(+key)."""
-
-    id: str
-    created: str  # UTC ISO-8601
-    rule: str
-    severity: Literal["info", "warning", "critical"]
-    title: str
-    message: str
-    url: str = ""
-    tickers: tuple[str, ...] = ()
-    thesis: str | None = None
-    stance: str | None = None
-    item_ids: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "created": self.created,
-            "rule": self.rule,
-            "severity": self.severity,
-            "title": self.title,
-            "message": self.message,
-            "url": self.url,
-            "tickers": list(self.tickers),
-            "thesis": self.thesis,
-            "stance": self.stance,
-            "item_ids": list(self.item_ids),
         }

@@ -15,19 +15,19 @@ per watchlist. How the parts combine (docs/events.md):
 
 from __future__ import annotations
 
-from signals.entities import Linker
-from signals.events import EventReader, Taxonomy
-from signals.lang import detect_lang
-from signals.models import Sentiment, Tags, ThesisStance
-from signals.sentiment import Scorer
-from signals.theses import ThesisMapper
-from signals.watchlist import Watchlist
+from thesiswatch.signals.entities import Linker
+from thesiswatch.signals.events import EventReader, Reading, Taxonomy
+from thesiswatch.signals.lang import detect_lang
+from thesiswatch.signals.models import Label, Sentiment, Tags, ThesisStance, TickerMention
+from thesiswatch.signals.sentiment import Scorer
+from thesiswatch.signals.theses import ThesisMapper
+from thesiswatch.signals.watchlist import Watchlist
 
 RELEVANT = 50
 """Relevance from which a named company is one the item is about (a tagged ticker)."""
 
 
-def _label(score: float) -> str:
+def _label(score: float) -> Label:
     return "pos" if score > 0 else "neg" if score < 0 else "neu"
 
 
@@ -46,7 +46,9 @@ class Tagger:
     >>> Tagger(load_watchlist(), default_scorer()).tag("英伟达股价大跌17%")  # doctest: +SKIP
     """
 
-    def __init__(self, watchlist: Watchlist, scorer: Scorer, taxonomy: Taxonomy | None = None) -> None:
+    def __init__(
+        self, watchlist: Watchlist, scorer: Scorer, taxonomy: Taxonomy | None = None
+    ) -> None:
         self.watchlist = watchlist
         self.scorer = scorer
         self._linker = Linker(watchlist)
@@ -92,7 +94,13 @@ class Tagger:
         )
 
     @staticmethod
-    def _item_sentiment(reading, tickers, theses, by_ticker, lexicon: Sentiment) -> Sentiment:  # type: ignore[no-untyped-def]
+    def _item_sentiment(
+        reading: Reading,
+        tickers: tuple[TickerMention, ...],
+        theses: tuple[ThesisStance, ...],
+        by_ticker: dict[str, Sentiment],
+        lexicon: Sentiment,
+    ) -> Sentiment:
         """The item label from its subjects (opposite signs: neu); schedule items are neu."""
         main = reading.events[0] if reading.events else None
         if main is not None and main.materiality == "schedule" and not main.polarity:
@@ -111,11 +119,11 @@ class Tagger:
             label = signs.pop()
             scores = [by_ticker[t].score for t in subjects if by_ticker[t].label == label]
             score = max(scores, key=abs)
-            return Sentiment(label=label, score=score, evidence=lexicon.evidence,  # type: ignore[arg-type]
+            return Sentiment(label=label, score=score, evidence=lexicon.evidence,
                              scorer=lexicon.scorer, version=lexicon.version)  # fmt: skip
         if reading.polarity:
             score = _event_score(reading.polarity, lexicon)
-            return Sentiment(label=_label(score), score=score, evidence=lexicon.evidence,  # type: ignore[arg-type]
+            return Sentiment(label=_label(score), score=score, evidence=lexicon.evidence,
                              scorer=lexicon.scorer, version=lexicon.version)  # fmt: skip
         return lexicon
 

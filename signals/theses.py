@@ -1,9 +1,10 @@
 """Thesis mapping: which of the watchlist's theses an item bears on, and how.
 
-Stance is not sentiment. A thesis's stance comes from the cues the watchlist gives it (see
-``signals.watchlist`` for the cue syntax), so the same headline can be bad news for one thesis
-and good for another: "US tightens H20 curbs" challenges *compute* (NVIDIA loses sales) and
-supports *localization* and *risk* (a listed risk came true).
+Stance is not sentiment. The tagger takes stances from events first (``signals.events``);
+this mapper reads the watchlist's explicit cues (see ``signals.watchlist`` for the cue syntax),
+which fill a thesis the events leave out. The same headline can be bad news for a company and
+good for a thesis: "US tightens H20 curbs" hurts NVIDIA and supports *localization* and *risk*
+(a listed risk came true), with no *compute* stance by itself.
 
 For each thesis:
 
@@ -15,7 +16,10 @@ For each thesis:
    the item is about the thesis.
 3. The larger side wins; a tie leaves the thesis out. When no cue matched at all, an item
    about the thesis takes the sign of a sentiment at least ``stance_from_sentiment`` strong
-   (0 disables this).
+   (0, the built-in watchlist's value, disables this). ``*_if_about`` cues count only when the
+   watchlist sets ``stance_from_basket`` (off in the built-in one: basket membership times a
+   word made any good day of an edge company "edge: support"). A thesis with
+   ``role = "risk"`` only ever supports: a listed risk can materialise, not un-materialise.
 
 ``ThesisStance.strength`` is the winning margin over the total weight (1.0 = unopposed);
 ``evidence`` lists the matched phrases, as written in the item.
@@ -27,9 +31,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from signals.entities import compile_phrases, fold
-from signals.models import Sentiment, ThesisStance, TickerMention
-from signals.watchlist import Thesis, Watchlist
+from thesiswatch.signals.entities import compile_phrases, fold
+from thesiswatch.signals.models import Sentiment, ThesisStance, TickerMention
+from thesiswatch.signals.watchlist import Thesis, Watchlist
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +119,13 @@ class _Scan:
 class ThesisMapper:
     """Maps an item to stances on the watchlist's theses.
 
-    >>> from thesiswatch.watchlist import load_watchlist
-    >>> from signals.entities import Linker
+    >>> from thesiswatch.watchlists import load_watchlist
+    >>> from thesiswatch.signals.entities import Linker
     >>> wl = load_watchlist()
     >>> text = "US tightens export curbs on Nvidia's H20 chips to China"
     >>> stances = ThesisMapper(wl).map(text, Linker(wl).link(text))
     >>> {s.thesis: s.stance for s in stances}
-    {'compute': 'challenge', 'localization': 'support', 'risk': 'support'}
+    {'localization': 'support', 'risk': 'support'}
     """
 
     def __init__(self, watchlist: Watchlist, *, basket: bool | None = None) -> None:

@@ -3,7 +3,7 @@
 A watchlist says which companies to link (names, listing codes, ambiguous names with the
 contexts that decide them) and how news bears on each thesis (topics and stance cues). The
 built-in one is ``thesiswatch/watchlists/deepseek_r1.toml``; the format is documented for users
-in ``docs/watchlist.md``. This module is pure: it parses a ``str`` (``thesiswatch.watchlist``
+in ``docs/watchlist.md``. This module is pure: it parses a ``str`` (``thesiswatch.watchlists``
 reads files) and every mistake in the text raises ``WatchlistError`` naming the origin, the key
 and what was expected, on one line.
 
@@ -25,8 +25,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from signals.models import THESIS_IDS
 from thesiswatch.errors import WatchlistError
+from thesiswatch.signals.models import THESIS_IDS
 
 STANCES: tuple[str, ...] = ("support", "challenge")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -95,8 +95,9 @@ class Watchlist:
     vocab: tuple[tuple[str, tuple[str, ...]], ...] = ()
     stance_from_sentiment: float = 0.0
     stance_from_basket: bool = False
-    taxonomy: Any = None  # signals.events.Taxonomy: the watchlist's own [[events]] (merged
-    # over the built-in taxonomy by the loader); None when it has none
+    taxonomy: Any = None  # the watchlist's own [[events]] / [event_vocab] tables as read;
+    # the loader (thesiswatch.watchlists) parses them with signals.events.parse_taxonomy and
+    # puts the built-in taxonomy merged with them here
     _thesis_index: dict[str, Thesis] = field(init=False, repr=False, compare=False)
     _company_index: dict[str, Company] = field(init=False, repr=False, compare=False)
 
@@ -421,11 +422,6 @@ def parse_watchlist(text: str, *, origin: str = "<watchlist>") -> Watchlist:
         _with_theses(c, tuple(tid for tid in thesis_ids if c.id in by_thesis[tid]))
         for c in companies
     ]
-    taxonomy = None
-    if event_tables:
-        from signals.events import parse_taxonomy
-
-        taxonomy = parse_taxonomy(event_tables, origin=origin, thesis_ids=thesis_ids)
     return Watchlist(
         name=name,
         description=description,
@@ -435,7 +431,7 @@ def parse_watchlist(text: str, *, origin: str = "<watchlist>") -> Watchlist:
         vocab=tuple(vocab.items()),
         stance_from_sentiment=from_sentiment,
         stance_from_basket=from_basket,
-        taxonomy=taxonomy,
+        taxonomy=event_tables or None,
     )
 
 

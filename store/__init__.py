@@ -1,17 +1,18 @@
 """The only package that touches SQLite: schema and migrations, writes, queries, views, FTS.
 
-    >>> from store import Store
+    >>> from thesiswatch.store import Store
     >>> with Store.memory() as store:
     ...     store.stats(now=__import__("datetime").datetime(2025, 1, 27)).items_total
     0
 
-See ``store/db.py`` for the API and ``docs/schema.md`` for the tables and views.
+Installed as ``thesiswatch.store``. ``store/db.py`` composes ``Store`` from one module per
+domain and lists its API; ``docs/schema.md`` documents the tables and views.
 """
 
 from __future__ import annotations
 
-from store.db import BULK, LEAN, READER, Store, Tuning
-from store.models import (
+from thesiswatch.store.db import BULK, LEAN, READER, Store, Tuning
+from thesiswatch.store.models import (
     PruneResult,
     SaveResult,
     SourceHealth,
@@ -20,7 +21,7 @@ from store.models import (
     StoreStats,
     ThesisSummary,
 )
-from store.schema import SCHEMA_VERSION
+from thesiswatch.store.schema import SCHEMA_VERSION
 
 __all__ = [
     "BULK",

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from signals.models import Alert, Sentiment, ThesisStance, TickerMention
+from thesiswatch.records import Alert
+from thesiswatch.signals.models import Event, Sentiment, ThesisStance, TickerMention
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -55,6 +56,10 @@ class StoredItem:
     cluster_id: str | None = None
     updated: datetime | None = None  # last edit of the title or summary
     publisher: str | None = None  # the outlet behind an aggregator entry
+    novelty: int | None = None  # 100 for the first item of its story, then 75, 56, ...
+    events: tuple[Event, ...] = ()  # main event first
+    relevance: dict[str, int] = field(default_factory=dict)  # every covered company named
+    by_ticker: dict[str, Sentiment] = field(default_factory=dict)  # reading per tagged ticker
 
     @property
     def time(self) -> datetime:
@@ -85,11 +90,19 @@ class StoredItem:
             "lang": self.lang,
             "sentiment": (
                 {"label": self.label, "score": round(self.score, 3)}
+                | (
+                    {"by_ticker": {t: s.to_dict() for t, s in self.by_ticker.items()}}
+                    if self.by_ticker
+                    else {}
+                )
                 if self.label is not None and self.score is not None
                 else None
             ),
             "tickers": list(self.tickers),
             "theses": dict(self.theses),
+            "events": [e.to_dict() for e in self.events],
+            "relevance": dict(self.relevance),
+            "novelty": self.novelty,
             "sources": list(self.sources),
             "fetched": _iso(self.fetched),
             "publisher": self.publisher,
@@ -98,20 +111,9 @@ class StoredItem:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class StoredAlert:
+class StoredAlert(Alert):
     """An alert as stored, with the user's state and how many sources carried its story."""
 
-    id: str
-    created: str
-    rule: str
-    severity: str
-    title: str
-    message: str
-    url: str = ""
-    tickers: tuple[str, ...] = ()
-    thesis: str | None = None
-    stance: str | None = None
-    item_ids: tuple[str, ...] = ()
     acked: bool = False
     snoozed_until: datetime | None = None
     false_positive: bool = False
@@ -119,11 +121,12 @@ class StoredAlert:
 
     @property
     def alert(self) -> Alert:
+        """The plain alert, without the state (what the rules and the sinks take)."""
         return Alert(
             id=self.id,
             created=self.created,
             rule=self.rule,
-            severity=self.severity,  # type: ignore[arg-type]
+            severity=self.severity,
             title=self.title,
             message=self.message,
             url=self.url,

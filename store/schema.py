@@ -276,7 +276,7 @@ def m0002_fts(db: Database) -> None:
     AFTER INSERT trigger would make FTS5 flush its pending index at every row's statement
     savepoint, five times slower. Updates and deletes go through triggers, so an analyst's
     ``DELETE FROM items`` keeps the index right."""
-    from store.textindex import short_terms
+    from thesiswatch.store.textindex import short_terms
 
     _run(db, SCHEMA_2)
     # Merge 16 segments at a time instead of 4: a third less work per insert at 1M items,
@@ -393,6 +393,52 @@ def m0006_drop_items_url_index(db: Database) -> None:
     db.execute("DROP INDEX IF EXISTS items_url")
 
 
+# --- 7: events, relevance, per-ticker readings, novelty (Signals v3) -----------------------
+
+EVENTS_7 = """
+CREATE TABLE item_events (
+  item_key INTEGER NOT NULL REFERENCES items(key) ON DELETE CASCADE, -- the item (items.key)
+  seq INTEGER NOT NULL,            -- 0 = the item's main event, then by weight
+  type TEXT NOT NULL,              -- event type id (docs/evaluation.md, event taxonomy)
+  polarity INTEGER NOT NULL,       -- reading for the subject after negation: -1, 0, 1
+  materiality TEXT NOT NULL,       -- 'material', 'minor' or 'schedule' (procedure: never alerts)
+  entities TEXT NOT NULL DEFAULT '{}', -- JSON {ticker: 'subject' | 'counterparty'}
+  evidence TEXT NOT NULL DEFAULT '[]', -- JSON array of the words the event was read from
+  magnitude REAL,                  -- a percentage named with the event (a 17 % fall), or NULL
+  ts TEXT NOT NULL,                -- copy of items.ts
+  PRIMARY KEY (item_key, seq)
+) WITHOUT ROWID;
+CREATE INDEX item_events_type_ts ON item_events(type, ts);
+
+CREATE TABLE item_mentions (
+  item_key INTEGER NOT NULL REFERENCES items(key) ON DELETE CASCADE, -- the item (items.key)
+  ticker TEXT NOT NULL,            -- every covered company named, passing mentions too
+  relevance INTEGER NOT NULL,      -- 0-100: subject >= 80, counterparty 50-79, passing < 50
+  label TEXT CHECK (label IN ('pos', 'neg', 'neu')), -- reading for this ticker (tagged only)
+  score REAL,                      -- in [-1, 1], NULL for passing mentions
+  ts TEXT NOT NULL,                -- copy of items.ts
+  PRIMARY KEY (item_key, ticker)
+) WITHOUT ROWID;
+CREATE INDEX item_mentions_ticker_ts ON item_mentions(ticker, ts);
+
+CREATE VIEW events_daily AS
+-- Events per UTC day, type and covered company (ticker NULL: an event naming none).
+SELECT substr(e.ts, 1, 10) AS day, e.type AS type, j.key AS ticker, count(*) AS n
+FROM item_events AS e LEFT JOIN json_each(e.entities) AS j
+GROUP BY day, e.type, j.key;
+"""
+
+
+@MIGRATIONS(name="0007_events")
+def m0007_events(db: Database) -> None:
+    """Signals v3: ``item_events`` (what happened, to whom), ``item_mentions`` (relevance and
+    the reading of every covered company named), ``items.novelty`` (100 for the first item
+    of a story, then 75, 56, ...) and the ``events_daily`` view. Older items have no rows
+    there (they were tagged before events existed) and a NULL novelty."""
+    _run(db, EVENTS_7)
+    db.execute("ALTER TABLE items ADD COLUMN novelty INTEGER")
+
+
 MIGRATION_NAMES: tuple[str, ...] = (
     "0001_initial",
     "0002_fts",
@@ -400,6 +446,7 @@ MIGRATION_NAMES: tuple[str, ...] = (
     "0004_item_publisher",
     "0005_fts_hashsize",
     "0006_drop_items_url_index",
+    "0007_events",
 )
 SCHEMA_VERSION = len(MIGRATION_NAMES)
 """The schema version this code writes (``PRAGMA user_version``)."""

@@ -98,7 +98,7 @@ def fts_term(term: str) -> str:
     >>> fts_term("Nvidia")
     '"Nvidia"'
     """
-    from signals.lang import to_simplified  # (only when a search has Chinese in it)
+    from thesiswatch.signals.lang import to_simplified  # (only when a search has Chinese in it)
 
     folded = to_simplified(term) if not term.isascii() else term
     if folded == term:

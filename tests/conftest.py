@@ -76,3 +76,17 @@ def feed_server() -> Iterator[FixtureServer]:
     finally:
         server.httpd.shutdown()
         server.httpd.server_close()
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """``--doctest-modules`` is for the package's modules: helpers and conftest files here hold
+    no doctests, and share basenames (``sample.py``, ``conftest.py``) that would clash when
+    imported as doctest modules. (Conftest files still load as plugins.)"""
+    here = Path(__file__).parent
+    if (
+        collection_path.suffix == ".py"
+        and collection_path.is_relative_to(here)
+        and not collection_path.name.startswith("test_")
+    ):
+        return True
+    return None

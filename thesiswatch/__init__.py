@@ -1,7 +1,10 @@
 """thesiswatch: a terminal news-and-sentiment monitor for an equity-research thesis.
 
-This package is the app shell (CLI, config, pipeline wiring, daemon, demo, sinks). It must stay
-cheap to import: nothing here may import Textual or snownlp at module level.
+The one import name. This folder holds the CLI, the app shell (session, config, pipeline
+wiring, daemon, demo, watchlists), the alerts package and the kernel (this module, ``errors``,
+``clock``, ``records``); the root folders ``feeds/``, ``signals/``, ``store/`` and ``tui/`` are
+linked in as ``thesiswatch.feeds`` ... ``thesiswatch.tui`` (docs/ENGINEERING.md has the layers).
+It must stay cheap to import: nothing here may import Textual or snownlp at module level.
 """
 
 from __future__ import annotations

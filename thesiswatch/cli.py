@@ -13,67 +13,23 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from thesiswatch import ALERTS_SEEN_KEY, __version__
 from thesiswatch.errors import ConfigError, ThesiswatchError
-
-if TYPE_CHECKING:
-    from signals.watchlist import Watchlist
-    from store import Store
-    from thesiswatch.config import Settings
+from thesiswatch.session import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_ERROR = 1
 
 
-class Context:
-    """What the global options resolved to; settings load lazily on first use."""
-
-    def __init__(self) -> None:
-        self.config: str | None = None
-        self.db: str | None = None
-        self.watchlist: str | None = None
-        self._settings: Settings | None = None
-
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = self.load_settings()
-        return self._settings
-
-    def load_settings(self) -> Settings:
-        """Read the config (again, on SIGHUP) without replacing the settings in use."""
-        from thesiswatch.config import load_settings
-
-        return load_settings(self.config, self.db, self.watchlist)
-
-    def use(self, settings: Settings) -> None:
-        """Switch to settings that were loaded and checked (a config reload)."""
-        self._settings = settings
-
-    def load_watchlist(self) -> Watchlist:
-        from thesiswatch.watchlist import load_watchlist
-
-        return load_watchlist(self.settings().watchlist_path)
-
-    def open_store(self, *, readonly: bool = False) -> Store:
-        from store import Store
-
-        path = self.settings().db_path
-        if readonly and not path.exists():
-            raise ThesiswatchError(
-                f"{path}: no database yet (run `thesiswatch daemon --once` first)"
-            )
-        return Store.open(path, readonly=readonly)
-
-
 def _remember(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
     def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
         if value is not None:
-            obj = ctx.ensure_object(Context)
+            obj = ctx.ensure_object(Session)
             setattr(obj, name, value)
         return value
 
@@ -119,8 +75,8 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _obj() -> Context:
-    return click.get_current_context().ensure_object(Context)
+def _obj() -> Session:
+    return click.get_current_context().ensure_object(Session)
 
 
 def parse_since(value: str | None) -> datetime | None:
@@ -151,7 +107,7 @@ def cli(ctx: click.Context) -> None:
     tickers, thesis stance and finance sentiment, keeps the history in SQLite and raises
     alerts. With no command it opens the TUI.
     """
-    ctx.ensure_object(Context)
+    ctx.ensure_object(Session)
     if ctx.invoked_subcommand is None:
         ctx.invoke(tui)
 
@@ -172,7 +128,7 @@ def cli(ctx: click.Context) -> None:
 @handle_errors
 def tui(no_poll: bool = False, demo: bool = False) -> None:
     """Open the terminal UI (the default command)."""
-    from thesiswatch.app import run_tui
+    from thesiswatch.tui.launch import run_tui
 
     run_tui(_obj(), no_poll=no_poll, demo=demo)
 
@@ -185,7 +141,7 @@ def demo() -> None:
 
     Uses a throw-away database unless --db is given.
     """
-    from thesiswatch.app import run_tui
+    from thesiswatch.tui.launch import run_tui
 
     run_tui(_obj(), no_poll=False, demo=True)
 
@@ -222,7 +178,7 @@ def tag(pretty: bool = False) -> None:
 
     Example: echo '{"title": "英伟达股价大跌17%"}' | thesiswatch tag
     """
-    from thesiswatch.tagging import tag_stream
+    from thesiswatch.tag_stream import tag_stream
 
     obj = _obj()
     errors = tag_stream(sys.stdin, sys.stdout, obj.load_watchlist(), obj.settings(), pretty=pretty)
@@ -344,7 +300,7 @@ def sources() -> None:
 @handle_errors
 def sources_list(fmt: str) -> None:
     """The sources polled and their health."""
-    from thesiswatch.app_sources import list_sources
+    from thesiswatch.source_commands import list_sources
 
     list_sources(_obj(), sys.stdout, fmt)
 
@@ -355,7 +311,7 @@ def sources_list(fmt: str) -> None:
 @handle_errors
 def sources_check(timeout: float) -> None:
     """Probe every source once now and report (stores nothing but health)."""
-    from thesiswatch.app_sources import check_sources
+    from thesiswatch.source_commands import check_sources
 
     sys.exit(check_sources(_obj(), sys.stdout, timeout=timeout))
 
@@ -366,7 +322,7 @@ def sources_check(timeout: float) -> None:
 @handle_errors
 def sources_import(file: str) -> None:
     """Print [[sources]] TOML for the feeds of an OPML file (append it to your config)."""
-    from thesiswatch.app_sources import import_opml
+    from thesiswatch.source_commands import import_opml
 
     import_opml(Path(file), sys.stdout)
 
@@ -376,7 +332,7 @@ def sources_import(file: str) -> None:
 @handle_errors
 def sources_export() -> None:
     """Write the polled sources as OPML on stdout."""
-    from thesiswatch.app_sources import export_opml
+    from thesiswatch.source_commands import export_opml
 
     export_opml(_obj(), sys.stdout)
 
@@ -397,7 +353,7 @@ def rules() -> None:
 @handle_errors
 def rules_test(days: int, rule_name: str | None) -> None:
     """Replay the configured rules over stored history: what they would have fired."""
-    from thesiswatch.app_rules import replay_rules
+    from thesiswatch.rule_replay import replay_rules
 
     replay_rules(_obj(), sys.stdout, days=days, rule_name=rule_name)
 

@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from feeds.models import JsonMapping, Source
 from thesiswatch.errors import ConfigError
+from thesiswatch.feeds.models import JsonMapping, Source
 
 APP_NAME = "thesiswatch"
 ENV_CONFIG = "THESISWATCH_CONFIG"

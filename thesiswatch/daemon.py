@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, TextIO
 from thesiswatch.errors import StoreError, ThesiswatchError
 
 if TYPE_CHECKING:
-    from thesiswatch.cli import Context
     from thesiswatch.pipeline import CycleReport, Pipeline
+    from thesiswatch.session import Session
 
 log = logging.getLogger("thesiswatch.daemon")
 
@@ -112,14 +112,16 @@ def _log_cycle(report: CycleReport) -> None:
     )
 
 
-def run_daemon(ctx: Context, *, once: bool, alerts_jsonl: Path | None, demo: bool = False) -> int:
+def run_daemon(
+    session: Session, *, once: bool, alerts_jsonl: Path | None, demo: bool = False
+) -> int:
     """Run the daemon; returns the exit status."""
     setup_logging()
-    settings = ctx.settings()
-    watchlist = ctx.load_watchlist()
+    settings = session.settings()
+    watchlist = session.load_watchlist()
     with daemon_lock(settings.db_path), contextlib.ExitStack() as stack:
-        from store import Store
         from thesiswatch.runtime import build_pipeline
+        from thesiswatch.store import Store
 
         store = stack.enter_context(Store.open(settings.db_path))
         sources = None
@@ -140,7 +142,7 @@ def run_daemon(ctx: Context, *, once: bool, alerts_jsonl: Path | None, demo: boo
             report = asyncio.run(_once(pipeline))
             print_cycle(report, sys.stdout)
             return 0
-        asyncio.run(_forever(pipeline, ctx, alerts_jsonl, demo))
+        asyncio.run(_forever(pipeline, session, alerts_jsonl, demo))
         event("daemon.stop")
         return 0
 
@@ -152,7 +154,9 @@ async def _once(pipeline: Pipeline) -> CycleReport:
         await pipeline.aclose()
 
 
-async def _forever(pipeline: Pipeline, ctx: Context, alerts_jsonl: Path | None, demo: bool) -> None:
+async def _forever(
+    pipeline: Pipeline, session: Session, alerts_jsonl: Path | None, demo: bool
+) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -163,14 +167,14 @@ async def _forever(pipeline: Pipeline, ctx: Context, alerts_jsonl: Path | None, 
     def reload() -> None:
         event("daemon.signal", signal="SIGHUP")
         try:
-            _reload(pipeline, ctx, alerts_jsonl, demo)
+            _reload(pipeline, session, alerts_jsonl, demo)
         except ThesiswatchError as exc:
             event("config.reload_failed", logging.ERROR, error=exc)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, request_stop, sig.name)
     loop.add_signal_handler(signal.SIGHUP, reload)
-    retention = asyncio.create_task(_retention_loop(pipeline, ctx, stop))
+    retention = asyncio.create_task(_retention_loop(pipeline, session, stop))
     try:
         await pipeline.run_forever(stop)
     finally:
@@ -178,16 +182,16 @@ async def _forever(pipeline: Pipeline, ctx: Context, alerts_jsonl: Path | None, 
         await pipeline.aclose()
 
 
-def _reload(pipeline: Pipeline, ctx: Context, alerts_jsonl: Path | None, demo: bool) -> None:
-    from signals.rules import RuleSettings
+def _reload(pipeline: Pipeline, session: Session, alerts_jsonl: Path | None, demo: bool) -> None:
+    from thesiswatch.alerts import RuleSettings
     from thesiswatch.runtime import make_dispatcher, resolve_sources
 
-    settings = ctx.load_settings()
+    settings = session.load_settings()
     rule_settings = RuleSettings.from_config(settings.rules)
     dispatcher = make_dispatcher(settings, pipeline.store, alerts_jsonl=alerts_jsonl)
-    ctx.use(settings)
+    session.use(settings)
     if not demo:
-        pipeline.replace_sources(resolve_sources(settings, ctx.load_watchlist()))
+        pipeline.replace_sources(resolve_sources(settings, session.load_watchlist()))
     pipeline.rule_settings = rule_settings
     old, pipeline.dispatcher = pipeline.dispatcher, dispatcher
     if old is not None:
@@ -199,10 +203,10 @@ def _reload(pipeline: Pipeline, ctx: Context, alerts_jsonl: Path | None, demo: b
     )
 
 
-async def _retention_loop(pipeline: Pipeline, ctx: Context, stop: asyncio.Event) -> None:
+async def _retention_loop(pipeline: Pipeline, session: Session, stop: asyncio.Event) -> None:
     """Prune once a day when ``[retention] days`` is set."""
     while not stop.is_set():
-        days = ctx.settings().retention_days
+        days = session.settings().retention_days
         if days:
             # No VACUUM here: it would hold up writes on a large file; freed pages are reused.
             result = pipeline.store.prune(older_than=timedelta(days=days), vacuum=False)

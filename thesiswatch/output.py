@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from feeds.normalize import plain_text
+from thesiswatch.feeds.normalize import plain_text
 
 
 def _cell(value: Any) -> str:

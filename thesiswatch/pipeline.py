@@ -1,7 +1,7 @@
 """The one core pipeline behind both front ends (the daemon and the TUI's poller).
 
 fetch (feeds.fetch) -> tag (signals.tagger, off the event loop) -> cluster -> store ->
-rules (signals.rules) -> store alerts -> sinks.
+rules (thesiswatch.alerts) -> store alerts -> sinks.
 
 Each source is processed as soon as its response arrives (with any others that arrive within
 ``COALESCE_SECONDS``, in one transaction), so one slow source never delays another source's
@@ -20,14 +20,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from feeds.fetch import Fetcher
-from feeds.models import FetchOutcome, FetchState, Item, Source
-from signals.cluster import StoryClusterer
-from signals.models import Alert, Tags
-from signals.rules import History, NewItem, RuleSettings, evaluate
-from signals.tagger import Tagger
-from store import Store
-from thesiswatch.sinks import Dispatcher
+from thesiswatch.alerts import NewItem, RuleSettings, evaluate, read_history
+from thesiswatch.alerts.dispatch import Dispatcher
+from thesiswatch.feeds.fetch import Fetcher
+from thesiswatch.feeds.models import FetchOutcome, FetchState, Item, Source
+from thesiswatch.records import Alert
+from thesiswatch.signals.cluster import StoryClusterer, story_events
+from thesiswatch.signals.models import Tags
+from thesiswatch.signals.tagger import Tagger
+from thesiswatch.store import Store
 
 log = logging.getLogger("thesiswatch.pipeline")
 
@@ -274,6 +275,7 @@ class Pipeline:
                 result = self.store.save_items(
                     [(it, tags) for _, it, tags, _ in batch],
                     clusters={it.id: cid for _, it, _, cid in batch},
+                    novelty={it.id: self.clusterer.novelty(it.id) for _, it, _, _ in batch},
                 )
                 new_ids, updated_ids = set(result.new), set(result.updated)
                 fresh: list[NewItem] = []
@@ -340,6 +342,7 @@ class Pipeline:
             lang=tags.lang,
             tickers=tuple(tags.ticker_ids),
             published=item.published or item.fetched or self.clock(),
+            events=story_events(tags),
         )
 
     def _load_recent_stories(self) -> None:
@@ -348,7 +351,7 @@ class Pipeline:
 
     async def _alert(self, fresh: list[NewItem], report: CycleReport) -> None:
         now = self.clock()
-        history = History.from_store(self.store, now=now, settings=self.rule_settings)
+        history = read_history(self.store, now=now, settings=self.rule_settings)
         alerts = evaluate(fresh, history, self.rule_settings, now=now)
         if not alerts:
             return

@@ -11,23 +11,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from feeds.models import Source
 from thesiswatch.config import Settings
+from thesiswatch.feeds.models import Source
 
 if TYPE_CHECKING:
-    from feeds.fetch import Fetcher
-    from signals.sentiment import Scorer
-    from signals.watchlist import Watchlist
-    from store import Store
+    from thesiswatch.alerts.dispatch import Dispatcher
+    from thesiswatch.feeds.fetch import Fetcher
     from thesiswatch.pipeline import CycleReport, Pipeline
-    from thesiswatch.sinks import Dispatcher
+    from thesiswatch.signals.sentiment import Scorer
+    from thesiswatch.signals.watchlist import Watchlist
+    from thesiswatch.store import Store
 
 
 def resolve_sources(settings: Settings, watchlist: Watchlist) -> list[Source]:
     """The configured sources, or the built-in catalogue for the watchlist."""
     if settings.sources:
         return list(settings.sources)
-    from feeds.catalogue import builtin_sources
+    from thesiswatch.feeds.catalogue import builtin_sources
 
     return builtin_sources(
         watchlist.companies,
@@ -38,13 +38,13 @@ def resolve_sources(settings: Settings, watchlist: Watchlist) -> list[Source]:
 
 def make_scorer(settings: Settings) -> Scorer:
     """The configured plug-in scorer, or the built-in bilingual one (loads lazily)."""
-    from signals.sentiment import default_scorer, load_scorer
+    from thesiswatch.signals.sentiment import default_scorer, load_scorer
 
     return load_scorer(settings.scorer_plugin) if settings.scorer_plugin else default_scorer()
 
 
 def make_fetcher(settings: Settings) -> Fetcher:
-    from feeds.fetch import Fetcher, FetchSettings
+    from thesiswatch.feeds.fetch import Fetcher, FetchSettings
 
     f = settings.fetch
     kwargs: dict[str, object] = {
@@ -70,9 +70,9 @@ def build_pipeline(
     on_cycle: Callable[[CycleReport], None] | None = None,
 ) -> Pipeline:
     """Everything the poller needs, wired once."""
-    from signals.rules import RuleSettings
-    from signals.tagger import Tagger
+    from thesiswatch.alerts import RuleSettings
     from thesiswatch.pipeline import Pipeline, utcnow
+    from thesiswatch.signals.tagger import Tagger
 
     dispatcher = make_dispatcher(
         settings, store, alerts_jsonl=alerts_jsonl, extra_sinks=extra_sinks
@@ -98,7 +98,8 @@ def make_dispatcher(
 ) -> Dispatcher | None:
     """The configured sinks behind one non-blocking dispatcher (retries run in the
     background, so a slow webhook never holds up polling); None when there are no sinks."""
-    from thesiswatch.sinks import Dispatcher, build_sinks, dispatcher_options
+    from thesiswatch.alerts.dispatch import Dispatcher
+    from thesiswatch.alerts.sinks import build_sinks, dispatcher_options
 
     origin = str(settings.config_path) if settings.config_path else "config"
     sinks = [

@@ -1,1 +1,1 @@
-"""The Textual app. Only this package imports Textual."""
+"""The Textual app, installed as ``thesiswatch.tui``. Only this package imports Textual."""

@@ -24,29 +24,29 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
-from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.app import SystemCommand
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from store.models import StoredAlert
 from thesiswatch import ALERTS_SEEN_KEY as SEEN_KEY
 from thesiswatch.errors import ThesiswatchError
-from tui.screens.main import MainScreen
-from tui.screens.pick import PickScreen
-from tui.text import clean, is_web_url
-from tui.widgets.status_bar import Status, StatusBar
+from thesiswatch.store.models import StoredAlert
+from thesiswatch.tui.host import AppHost
+from thesiswatch.tui.screens.main import MainScreen
+from thesiswatch.tui.screens.pick import PickScreen
+from thesiswatch.tui.text import clean, is_web_url
+from thesiswatch.tui.widgets.status_bar import Status, StatusBar
 
 if TYPE_CHECKING:
-    from signals.watchlist import Watchlist
-    from store import Store, StoreStats
     from thesiswatch.config import Settings
     from thesiswatch.pipeline import CycleReport, Pipeline
+    from thesiswatch.signals.watchlist import Watchlist
+    from thesiswatch.store import Store, StoreStats
 
 Clock = Callable[[], datetime]
 
@@ -72,38 +72,12 @@ class CyclePolled(Message):
         self.report = report
 
 
-class ThesisWatchApp(App[None]):
+class ThesisWatchApp(AppHost):
     """thesiswatch's terminal UI. Build it with :func:`make_app`."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses may live elsewhere
     TITLE = "thesiswatch"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012 (Textual's own type)
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", tooltip="Quit thesiswatch (also ctrl+q)"),
-        Binding("question_mark", "help", "Help", tooltip="This list of every key"),
-        Binding(
-            "r",
-            "refresh",
-            "Refresh",
-            show=False,
-            tooltip="Re-read the database; when polling, poll every source now",
-        ),
-        Binding(
-            "d",
-            "toggle_dark",
-            "Light/dark",
-            show=False,
-            tooltip="Switch between the light and the dark theme",
-        ),
-        Binding(
-            "tab",
-            "focus_next",
-            "Next pane",
-            show=False,
-            tooltip="Board, alerts, news, detail, in turn",
-        ),
-        Binding("shift+tab", "focus_previous", "Prev pane", show=False),
-    ]
 
     def __init__(
         self,
@@ -289,26 +263,26 @@ class ThesisWatchApp(App[None]):
     # -- navigation -----------------------------------------------------------------------
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen
+        from thesiswatch.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     def action_sources(self) -> None:
-        from tui.screens.sources import SourcesScreen
+        from thesiswatch.tui.screens.sources import SourcesScreen
 
         if not isinstance(self.screen, SourcesScreen):
             self.push_screen(SourcesScreen())
 
     def action_report(self) -> None:
-        from tui.screens.report import ReportScreen
+        from thesiswatch.tui.screens.report import ReportScreen
 
         if not isinstance(self.screen, ReportScreen):
             self.push_screen(ReportScreen())
 
     def open_ticker(self, ticker: str | None) -> None:
         """Open the ticker screen for ``ticker``, asking which one when it is None."""
-        from tui.screens.ticker import TickerScreen
+        from thesiswatch.tui.screens.ticker import TickerScreen
 
         if ticker is None:
             self.pick_ticker(lambda chosen: chosen and self.push_screen(TickerScreen(chosen)))

@@ -25,9 +25,9 @@ SIZES = [(160, 50), (80, 24)]
 
 
 async def shoot(db: Path, out: Path, *, light: bool) -> list[Path]:
-    from store import Store
-    from thesiswatch.watchlist import load_watchlist
-    from tui.app import make_app
+    from thesiswatch.store import Store
+    from thesiswatch.tui.app import make_app
+    from thesiswatch.watchlists import load_watchlist
 
     written: list[Path] = []
     watchlist = load_watchlist(None)

@@ -21,9 +21,9 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 
-from signals.sentiment.base import Scorer, label_for
-from signals.sentiment.scorer import LexiconScorer
 from thesiswatch.errors import ConfigError
+from thesiswatch.signals.sentiment.base import Scorer, label_for
+from thesiswatch.signals.sentiment.scorer import LexiconScorer
 
 __all__ = ["LexiconScorer", "Scorer", "default_scorer", "label_for", "load_scorer"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from signals.models import Label, Sentiment
+from thesiswatch.signals.models import Label, Sentiment
 
 #: |score| below this is neutral. One value for both languages, chosen on the dev sets.
 NEUTRAL_BAND = 0.1

@@ -102,5 +102,5 @@ def parse_lexicon(text: str, *, origin: str, words: bool) -> Lexicon:
 def load_lexicon(lang: str) -> Lexicon:
     """Load the packaged lexicon of ``lang`` (``"zh"`` or ``"en"``)."""
     name = f"sentiment_{lang}.tsv"
-    text = resources.files("signals").joinpath("data", name).read_text(encoding="utf-8")
+    text = resources.files("thesiswatch.signals").joinpath("data", name).read_text(encoding="utf-8")
     return parse_lexicon(text, origin=name, words=lang == "en")

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from signals.sentiment.lexicon import Kind
+from thesiswatch.signals.sentiment.lexicon import Kind
 
 NEGATION_FACTOR = -0.7
 CONTRAST_BEFORE = 0.5

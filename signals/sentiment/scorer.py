@@ -20,12 +20,12 @@ import threading
 from dataclasses import replace
 from typing import Any
 
-from signals.lang import detect_lang, to_simplified
-from signals.models import Sentiment
-from signals.sentiment.base import NEUTRAL_BAND, label_for
-from signals.sentiment.lexicon import Lexicon, load_lexicon
-from signals.sentiment.rules import Gaps, merge_evidence, squash, weigh
-from signals.sentiment.tokenize import en_terms, zh_terms
+from thesiswatch.signals.lang import detect_lang, to_simplified
+from thesiswatch.signals.models import Sentiment
+from thesiswatch.signals.sentiment.base import NEUTRAL_BAND, label_for
+from thesiswatch.signals.sentiment.lexicon import Lexicon, load_lexicon
+from thesiswatch.signals.sentiment.rules import Gaps, merge_evidence, squash, weigh
+from thesiswatch.signals.sentiment.tokenize import en_terms, zh_terms
 
 RULES_VERSION = "2"
 SUMMARY_WEIGHT = 0.5

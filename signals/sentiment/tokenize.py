@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from signals.sentiment.lexicon import Entry, Lexicon
-from signals.sentiment.rules import Term
+from thesiswatch.signals.sentiment.lexicon import Entry, Lexicon
+from thesiswatch.signals.sentiment.rules import Term
 
 _ZH_CLAUSE = frozenset('，,；;：:、（）()【】[]“”"《》\n\t|')
 _ZH_SENTENCE = frozenset("。！？!?\n")

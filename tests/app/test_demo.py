@@ -11,9 +11,9 @@ import feedparser
 import httpx
 import pytest
 
-from feeds.models import Source
-from signals.lang import detect_lang
 from thesiswatch.demo import DemoServer, SampleItem, load_feeds, load_samples
+from thesiswatch.feeds.models import Source
+from thesiswatch.signals.lang import detect_lang
 
 START = datetime(2025, 1, 27, 14, 30, tzinfo=UTC)
 

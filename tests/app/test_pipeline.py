@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from feeds.models import Source
-from store import Store
 from tests.conftest import FixtureServer
 from thesiswatch.config import load_settings
+from thesiswatch.feeds.models import Source
 from thesiswatch.pipeline import CycleReport
 from thesiswatch.runtime import build_pipeline
-from thesiswatch.watchlist import load_watchlist
+from thesiswatch.store import Store
+from thesiswatch.watchlists import load_watchlist
 
 
 def rss(entries: Sequence[tuple[str, str]]) -> bytes:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from signals.rules import RuleSettings
+from thesiswatch.alerts import RuleSettings
 from thesiswatch.cli import cli
 from thesiswatch.config import parse_config
 
@@ -42,7 +42,7 @@ def test_readme_commands_exist() -> None:
 
 
 def test_readme_sql_examples_run_on_a_fresh_database(tmp_path: Path) -> None:
-    from store import Store
+    from thesiswatch.store import Store
 
     blocks = re.findall(r"```sql\n(.*?)```", README, flags=re.S)
     statements = [

@@ -21,22 +21,22 @@ from typing import Any
 
 import pytest
 
-from signals.models import Alert
-from thesiswatch.errors import ConfigError
-from thesiswatch.sinks import (
+from thesiswatch.alerts.dispatch import Dispatcher
+from thesiswatch.alerts.format import digest_messages
+from thesiswatch.alerts.sinks import (
     AppriseSink,
     DesktopSink,
     DingTalkSink,
-    Dispatcher,
     FeishuSink,
     JsonlSink,
     StdoutSink,
     WebhookSink,
     build_sinks,
-    digest_messages,
     dispatcher_options,
     redact,
 )
+from thesiswatch.errors import ConfigError
+from thesiswatch.records import Alert
 
 SECRET = "whsec-0123456789"
 TOKEN = "tok0123456789abcdef"

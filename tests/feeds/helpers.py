@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import TypeVar
 
-from feeds.fetch import Fetcher, FetchSettings
+from thesiswatch.feeds.fetch import Fetcher, FetchSettings
 
 T = TypeVar("T")
 

@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from feeds.catalogue import (
+from thesiswatch.errors import FeedError
+from thesiswatch.feeds.catalogue import (
     BROWSER_USER_AGENT,
     builtin_sources,
     google_news,
@@ -15,9 +16,8 @@ from feeds.catalogue import (
     sec_edgar,
     yahoo_finance,
 )
-from feeds.models import JsonMapping, Source
-from feeds.opml import read_opml, write_opml
-from thesiswatch.errors import FeedError
+from thesiswatch.feeds.models import JsonMapping, Source
+from thesiswatch.feeds.opml import read_opml, write_opml
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def test_builtin_sources() -> None:
 
 
 def test_builtin_sources_for_the_real_watchlist() -> None:
-    watchlist = pytest.importorskip("thesiswatch.watchlist").load_watchlist()
+    watchlist = pytest.importorskip("thesiswatch.watchlists").load_watchlist()
     sources = builtin_sources(watchlist.companies)
     assert len(sources) > 40
     assert len({s.url for s in sources}) == len(sources)

@@ -12,8 +12,8 @@ import httpx
 from helpers import NOW, RSS_TYPE, clock, fetcher, rss, run, settings
 from loopback import LoopbackServer, Reply, Request
 
-from feeds.fetch import Fetcher, next_state
-from feeds.models import FetchOutcome, FetchState, Source
+from thesiswatch.feeds.fetch import Fetcher, next_state
+from thesiswatch.feeds.models import FetchOutcome, FetchState, Source
 
 FEED = rss(3).encode()
 
@@ -64,7 +64,7 @@ def test_conditional_get_sends_validators_verbatim_and_304_is_not_parsed() -> No
 
 
 def test_304_costs_no_parsing(monkeypatch) -> None:
-    import feeds.fetch as fetch_module
+    import thesiswatch.feeds.fetch as fetch_module
 
     calls: list[tuple] = []
 
@@ -570,7 +570,7 @@ def test_latency_and_bytes_are_reported() -> None:
 
 
 def test_json_api_source_over_http() -> None:
-    from feeds.models import JsonMapping
+    from thesiswatch.feeds.models import JsonMapping
 
     body = '{"data": {"items": [{"t": "蔚来交付创新高", "u": "https://ex.cn/n/1?spm=x"}]}}'.encode()
     with LoopbackServer(
@@ -590,7 +590,7 @@ def test_json_api_source_over_http() -> None:
 
 
 def test_identical_body_without_validators_is_not_parsed_again(monkeypatch) -> None:
-    import feeds.fetch as fetch_module
+    import thesiswatch.feeds.fetch as fetch_module
 
     real_parse = fetch_module.parse_feed
     calls: list[str] = []

@@ -11,8 +11,15 @@ import pytest
 from helpers import NOW, RSS_TYPE, fetcher, rss, run
 from loopback import LoopbackServer, Reply
 
-from feeds.models import Source
-from feeds.normalize import canonical_url, clean_text, item_id, plain_text, title_key, url_key
+from thesiswatch.feeds.models import Source
+from thesiswatch.feeds.normalize import (
+    canonical_url,
+    clean_text,
+    item_id,
+    plain_text,
+    title_key,
+    url_key,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,7 +83,7 @@ def test_item_id_is_stable_and_prefers_the_url() -> None:
 
 
 def test_item_ids_do_not_depend_on_the_process() -> None:
-    code = "from feeds.normalize import item_id; print(item_id(url='https://ex.com/x', guid=None, source_id='s', title='t'))"
+    code = "from thesiswatch.feeds.normalize import item_id; print(item_id(url='https://ex.com/x', guid=None, source_id='s', title='t'))"
     outputs = set()
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}

@@ -9,9 +9,9 @@ import pytest
 from helpers import NOW, fetcher, rss, run
 from loopback import LoopbackServer, Reply
 
-from feeds.models import JsonMapping, Source
-from feeds.parse import NotAFeed, parse_feed
 from thesiswatch.errors import FeedError
+from thesiswatch.feeds.models import JsonMapping, Source
+from thesiswatch.feeds.parse import NotAFeed, parse_feed
 
 SRC = Source(name="test", url="https://feeds.example.com/rss")
 

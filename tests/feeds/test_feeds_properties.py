@@ -10,10 +10,10 @@ from helpers import NOW, rss
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feeds.models import Source
-from feeds.normalize import canonical_url, clean_text, item_id, plain_text, title_key
-from feeds.parse import parse_feed
 from thesiswatch.errors import FeedError
+from thesiswatch.feeds.models import Source
+from thesiswatch.feeds.normalize import canonical_url, clean_text, item_id, plain_text, title_key
+from thesiswatch.feeds.parse import parse_feed
 
 SRC = Source(name="prop", url="https://feeds.example.com/rss")
 

@@ -9,11 +9,11 @@ import pytest
 from helpers import RSS_TYPE, fetcher, rss, run
 from loopback import LoopbackServer, Reply
 
-from feeds.fetch import next_state
-from feeds.models import FetchOutcome, Source
+from thesiswatch.feeds.fetch import next_state
+from thesiswatch.feeds.models import FetchOutcome, Source
 
-store_module = pytest.importorskip("store")
-signals_models = pytest.importorskip("signals.models")
+store_module = pytest.importorskip("thesiswatch.store")
+signals_models = pytest.importorskip("thesiswatch.signals.models")
 
 
 def tags() -> object:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from signals.cluster import StoryClusterer, new_cluster_id, numbers_in, story_key
+from thesiswatch.signals.cluster import StoryClusterer, new_cluster_id, numbers_in, story_key
 
 T0 = datetime(2025, 1, 27, 14, 0, tzinfo=UTC)
 

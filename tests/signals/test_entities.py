@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from signals.entities import Linker, code_forms, fold
-from signals.watchlist import parse_watchlist
-from thesiswatch.watchlist import load_watchlist
+from thesiswatch.signals.entities import Linker, code_forms, fold
+from thesiswatch.signals.watchlist import parse_watchlist
+from thesiswatch.watchlists import load_watchlist
 
 
 @pytest.fixture(scope="module")

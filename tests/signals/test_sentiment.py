@@ -9,11 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from signals.models import Sentiment
-from signals.sentiment import LexiconScorer, Scorer, default_scorer, label_for, load_scorer
-from signals.sentiment.lexicon import load_lexicon, parse_lexicon
-from signals.sentiment.scorer import RULES_VERSION
 from thesiswatch.errors import ConfigError
+from thesiswatch.signals.models import Sentiment
+from thesiswatch.signals.sentiment import (
+    LexiconScorer,
+    Scorer,
+    default_scorer,
+    label_for,
+    load_scorer,
+)
+from thesiswatch.signals.sentiment.lexicon import load_lexicon, parse_lexicon
+from thesiswatch.signals.sentiment.scorer import RULES_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -448,7 +454,7 @@ def _modules_after(code: str) -> str:
 
 def test_default_scorer_never_imports_snownlp() -> None:
     code = """
-        from signals.sentiment import default_scorer
+        from thesiswatch.signals.sentiment import default_scorer
         s = default_scorer()
         s.score("Nvidia shares plunge")
         s.score("英伟达股价大跌17%")
@@ -459,7 +465,7 @@ def test_default_scorer_never_imports_snownlp() -> None:
 
 def test_bayes_option_imports_snownlp_only_for_chinese() -> None:
     code = """
-        from signals.sentiment import LexiconScorer
+        from thesiswatch.signals.sentiment import LexiconScorer
         s = LexiconScorer(use_bayes=True)
         s.score("Nvidia shares plunge")
         s.score("公司将于下周召开股东大会")
@@ -467,7 +473,7 @@ def test_bayes_option_imports_snownlp_only_for_chinese() -> None:
     # English never loads it; a Chinese text with no lexicon evidence does
     assert _modules_after(code) == "True"
     english_only = """
-        from signals.sentiment import LexiconScorer
+        from thesiswatch.signals.sentiment import LexiconScorer
         LexiconScorer(use_bayes=True).score("Nvidia shares plunge")
     """
     assert _modules_after(english_only) == "False"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from signals.models import THESIS_IDS
-from signals.watchlist import parse_watchlist
 from thesiswatch.errors import WatchlistError
-from thesiswatch.watchlist import load_watchlist
+from thesiswatch.signals.models import THESIS_IDS
+from thesiswatch.signals.watchlist import parse_watchlist
+from thesiswatch.watchlists import load_watchlist
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT.parent / "shared" / "report" / "deepseek-ai-report-zh.txt"
@@ -53,7 +53,10 @@ def test_builtin_has_the_four_theses_with_their_tickers(builtin) -> None:
     assert builtin.thesis("risk").tickers == ()
     for thesis in builtin.theses:
         assert thesis.title and thesis.title_zh and thesis.statement
-        assert thesis.support and thesis.challenge
+        assert thesis.support
+        # a risk board's evidence can only materialise: it has no challenge cues
+        assert bool(thesis.challenge) == (thesis.role != "risk"), thesis.id
+    assert builtin.thesis("risk").role == "risk"
 
 
 def test_builtin_companies_and_facts(builtin) -> None:

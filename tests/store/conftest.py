@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from store import Store
 from tests.store.sample import SRC_A, SRC_B
+from thesiswatch.store import Store
 
 
 @pytest.fixture(params=["memory", "disk"])

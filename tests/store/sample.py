@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from feeds.models import Item, Source
-from signals.models import Alert, Sentiment, Tags, ThesisStance, TickerMention
+from thesiswatch.feeds.models import Item, Source
+from thesiswatch.records import Alert
+from thesiswatch.signals.models import Sentiment, Tags, ThesisStance, TickerMention
 
 T0 = datetime(2025, 1, 27, 14, 30, tzinfo=UTC)
 SRC_A = Source(name="Wire A", url="https://a.example/rss")

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from store import Store
 from tests.store.sample import T0, make_alert
 from thesiswatch.errors import StoreError
+from thesiswatch.store import Store
 
 FAR_FUTURE = datetime(2999, 1, 1, tzinfo=UTC)
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from store import Store
 from tests.store.sample import SRC_B, T0, make_item, make_tags
 from thesiswatch.errors import StoreError
+from thesiswatch.store import Store
 
 
 def test_new_item_is_stored_with_its_tags(store: Store) -> None:

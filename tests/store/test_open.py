@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from store import SCHEMA_VERSION, Store
-from store.schema import MIGRATIONS
 from tests.store.sample import SRC_A, T0, make_item, make_tags
 from thesiswatch.errors import ReadOnlyQueryError, StoreError
+from thesiswatch.store import SCHEMA_VERSION, Store
+from thesiswatch.store.schema import MIGRATIONS
 
 
 def first_schema_db(path: Path) -> None:
@@ -58,6 +58,7 @@ def test_first_schema_upgrades(tmp_path: Path) -> None:
         "0004_item_publisher",
         "0005_fts_hashsize",
         "0006_drop_items_url_index",
+        "0007_events",
     ]
     indexes = {
         r[0]
@@ -291,7 +292,7 @@ def test_every_table_and_view_is_readable_by_generic_tools(tmp_path: Path) -> No
 
 
 def test_connections_are_tuned_for_their_use(tmp_path: Path) -> None:
-    from store import BULK, LEAN, READER
+    from thesiswatch.store import BULK, LEAN, READER
 
     path = tmp_path / "t.db"
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from store import Store
-from store.textindex import plan_search, short_terms
 from tests.store.sample import T0, make_item, make_tags
+from thesiswatch.store import Store
+from thesiswatch.store.textindex import plan_search, short_terms
 
 ITEMS = {
     "zh1": ("小米汽车SU7交付量创新高", "雷军称供应链已国产化"),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from feeds.models import FetchOutcome, Source
-from store import Store
 from tests.store.sample import SRC_A, SRC_B, T0, make_item, make_tags
+from thesiswatch.feeds.models import FetchOutcome, Source
+from thesiswatch.store import Store
 
 
 def test_sync_marks_dropped_sources_inactive_and_keeps_them(store: Store) -> None:

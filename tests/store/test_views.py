@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from feeds.models import FetchOutcome
-from store import Store
 from tests.store.sample import SRC_A, SRC_B, T0, make_alert, make_item, make_tags
+from thesiswatch.feeds.models import FetchOutcome
+from thesiswatch.store import Store
 
 DAY1 = T0 - timedelta(days=1)  # 2025-01-26
 

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from store import Store
 from tests.tui.sample import WATCHLIST, clock, fill
-from tui.app import ThesisWatchApp, make_app
+from thesiswatch.store import Store
+from thesiswatch.tui.app import ThesisWatchApp, make_app
 
 
 @pytest.fixture

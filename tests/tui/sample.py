@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from feeds.models import FetchOutcome, Item, Source
-from signals.models import Alert, Sentiment, Tags, ThesisStance, TickerMention
-from signals.watchlist import Company, Thesis, Watchlist
-from store import Store
+from thesiswatch.feeds.models import FetchOutcome, Item, Source
+from thesiswatch.records import Alert
+from thesiswatch.signals.models import Sentiment, Tags, ThesisStance, TickerMention
+from thesiswatch.signals.watchlist import Company, Thesis, Watchlist
+from thesiswatch.store import Store
 
 NOW = datetime(2025, 1, 28, 12, 0, tzinfo=UTC)
 HOSTILE_TITLE = "[bold red]x[/] \x1b[31m <script>alert(1)</script> [link=http://evil]click[/link]"

@@ -9,24 +9,24 @@ import pytest
 from rich.text import Text
 from textual.widgets import Input
 
-from store import Store
 from tests.tui.sample import HOSTILE_TITLE, NOW, WATCHLIST, clock, fill, items_and_tags
-from tui.app import ThesisWatchApp, make_app
-from tui.render import as_utc
-from tui.screens.filters import FiltersScreen
-from tui.screens.help import HelpScreen
-from tui.screens.main import MainScreen
-from tui.screens.pick import PickScreen
-from tui.screens.report import ReportScreen
-from tui.screens.sources import SourcesScreen
-from tui.screens.ticker import TickerScreen
-from tui.widgets.alert_list import AlertList
-from tui.widgets.detail_pane import DetailPane
-from tui.widgets.news_stream import NewsStream
-from tui.widgets.search_bar import SearchBar
-from tui.widgets.status_bar import StatusBar
-from tui.widgets.thesis_board import ThesisBoard
-from tui.widgets.thesis_card import ThesisCard
+from thesiswatch.store import Store
+from thesiswatch.tui.app import ThesisWatchApp, make_app
+from thesiswatch.tui.render import as_utc
+from thesiswatch.tui.screens.filters import FiltersScreen
+from thesiswatch.tui.screens.help import HelpScreen
+from thesiswatch.tui.screens.main import MainScreen
+from thesiswatch.tui.screens.pick import PickScreen
+from thesiswatch.tui.screens.report import ReportScreen
+from thesiswatch.tui.screens.sources import SourcesScreen
+from thesiswatch.tui.screens.ticker import TickerScreen
+from thesiswatch.tui.widgets.alert_list import AlertList
+from thesiswatch.tui.widgets.detail_pane import DetailPane
+from thesiswatch.tui.widgets.news_stream import NewsStream
+from thesiswatch.tui.widgets.search_bar import SearchBar
+from thesiswatch.tui.widgets.status_bar import StatusBar
+from thesiswatch.tui.widgets.thesis_board import ThesisBoard
+from thesiswatch.tui.widgets.thesis_card import ThesisCard
 
 SIZE = (160, 50)
 pytestmark = pytest.mark.anyio
@@ -319,7 +319,7 @@ async def test_report_and_help_screens(app: ThesisWatchApp) -> None:
 def test_help_lists_every_binding() -> None:
     from textual.binding import Binding
 
-    from tui.screens.help import binding_groups
+    from thesiswatch.tui.screens.help import binding_groups
 
     descriptions = {
         b.description
@@ -495,7 +495,7 @@ async def test_refresh_in_attach_mode_rereads(app: ThesisWatchApp, store: Store)
 async def test_scrolling_to_the_end_reads_more(
     app: ThesisWatchApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tui.screens.main as main_module
+    import thesiswatch.tui.screens.main as main_module
 
     monkeypatch.setattr(main_module, "ITEM_LIMIT", 5)
     async with app.run_test(size=SIZE) as pilot:

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from store import Store
 from tests.tui.sample import WATCHLIST, clock, fill, items_and_tags
 from thesiswatch.pipeline import CycleReport
-from tui.app import make_app
-from tui.screens.main import MainScreen
-from tui.screens.sources import SourcesScreen
-from tui.widgets.news_stream import NewsStream
-from tui.widgets.status_bar import StatusBar
+from thesiswatch.store import Store
+from thesiswatch.tui.app import make_app
+from thesiswatch.tui.screens.main import MainScreen
+from thesiswatch.tui.screens.sources import SourcesScreen
+from thesiswatch.tui.widgets.news_stream import NewsStream
+from thesiswatch.tui.widgets.status_bar import StatusBar
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,9 +113,9 @@ def test_attach_mode_never_imports_snownlp(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import asyncio, sys
-        from store import Store
+        from thesiswatch.store import Store
         from tests.tui.sample import WATCHLIST, clock
-        from tui.app import make_app
+        from thesiswatch.tui.app import make_app
 
         async def main():
             with Store.open({str(path)!r}, readonly=True) as store:

@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 import pytest
 from textual.pilot import Pilot
 
-from store import Store
 from tests.tui.sample import WATCHLIST, clock, fill
-from tui.app import ThesisWatchApp, make_app
+from thesiswatch.store import Store
+from thesiswatch.tui.app import ThesisWatchApp, make_app
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
 

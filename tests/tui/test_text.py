@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from tui.filters import Filters
-from tui.render import age, sparkline, stance_bar
-from tui.text import clean, is_web_url, safe_text
+from thesiswatch.tui.filters import Filters
+from thesiswatch.tui.render import age, sparkline, stance_bar
+from thesiswatch.tui.text import clean, is_web_url, safe_text
 
 
 @pytest.mark.parametrize(

@@ -41,8 +41,8 @@ from types import TracebackType
 from typing import Any, Literal
 from xml.sax.saxutils import escape, quoteattr
 
-from feeds.models import Source
 from thesiswatch.errors import ThesiswatchError
+from thesiswatch.feeds.models import Source
 
 __all__ = [
     "DemoFeed",

@@ -14,8 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select
 from textual.widgets.select import NoSelection
 
-from tui.filters import LABELS, LANGS, WINDOWS, Filters
-from tui.text import clean
+from thesiswatch.tui.filters import LABELS, LANGS, WINDOWS, Filters
+from thesiswatch.tui.text import clean
 
 
 class FiltersScreen(ModalScreen[Filters | None]):

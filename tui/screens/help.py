@@ -22,21 +22,21 @@ INTRO = (
 
 def binding_groups() -> list[tuple[str, list[tuple[str, BindingType]]]]:
     """(where, bindings) for every screen and widget with keys, in reading order."""
-    from tui.app import ThesisWatchApp
-    from tui.screens.filters import FiltersScreen
-    from tui.screens.main import MainScreen
-    from tui.screens.pick import PickScreen
-    from tui.screens.report import ReportScreen
-    from tui.screens.sources import SourcesScreen
-    from tui.screens.ticker import TickerScreen
-    from tui.widgets.alert_list import AlertList
-    from tui.widgets.detail_pane import DetailPane
-    from tui.widgets.news_stream import NewsStream
-    from tui.widgets.search_bar import SearchBar
-    from tui.widgets.thesis_board import ThesisBoard
+    from thesiswatch.tui.host import AppHost
+    from thesiswatch.tui.screens.filters import FiltersScreen
+    from thesiswatch.tui.screens.main import MainScreen
+    from thesiswatch.tui.screens.pick import PickScreen
+    from thesiswatch.tui.screens.report import ReportScreen
+    from thesiswatch.tui.screens.sources import SourcesScreen
+    from thesiswatch.tui.screens.ticker import TickerScreen
+    from thesiswatch.tui.widgets.alert_list import AlertList
+    from thesiswatch.tui.widgets.detail_pane import DetailPane
+    from thesiswatch.tui.widgets.news_stream import NewsStream
+    from thesiswatch.tui.widgets.search_bar import SearchBar
+    from thesiswatch.tui.widgets.thesis_board import ThesisBoard
 
     owners: list[tuple[str, Any]] = [
-        ("Everywhere", ThesisWatchApp),
+        ("Everywhere", AppHost),
         ("Main screen", MainScreen),
         ("Thesis board", ThesisBoard),
         ("Alert list", AlertList),

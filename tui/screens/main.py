@@ -15,15 +15,15 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import DataTable, Footer, Input
 
-from tui.filters import Filters
-from tui.screens.records import RecordsScreen, count_label
-from tui.widgets.alert_list import AlertList
-from tui.widgets.detail_pane import DetailPane
-from tui.widgets.news_stream import NewsStream
-from tui.widgets.search_bar import SearchBar
-from tui.widgets.status_bar import StatusBar
-from tui.widgets.thesis_board import ThesisBoard
-from tui.widgets.thesis_card import CardData, ThesisCard
+from thesiswatch.tui.filters import Filters
+from thesiswatch.tui.screens.records import RecordsScreen, count_label
+from thesiswatch.tui.widgets.alert_list import AlertList
+from thesiswatch.tui.widgets.detail_pane import DetailPane
+from thesiswatch.tui.widgets.news_stream import NewsStream
+from thesiswatch.tui.widgets.search_bar import SearchBar
+from thesiswatch.tui.widgets.status_bar import StatusBar
+from thesiswatch.tui.widgets.thesis_board import ThesisBoard
+from thesiswatch.tui.widgets.thesis_card import CardData, ThesisCard
 
 ALERT_LIMIT = 40  # rows read per refresh: about two screenfuls, never the table
 ITEM_LIMIT = 60
@@ -283,7 +283,7 @@ class MainScreen(RecordsScreen):
             self.notify("Filters cleared.", timeout=2)
 
     def action_filters(self) -> None:
-        from tui.screens.filters import FiltersScreen
+        from thesiswatch.tui.screens.filters import FiltersScreen
 
         def apply(result: Filters | None) -> None:
             if result is not None:

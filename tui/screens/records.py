@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.screen import Screen
 
-from store.models import StoredAlert, StoredItem
-from tui.widgets.alert_list import AlertList
-from tui.widgets.detail_pane import DetailPane
-from tui.widgets.news_stream import NewsStream
+from thesiswatch.store.models import StoredAlert, StoredItem
+from thesiswatch.tui.widgets.alert_list import AlertList
+from thesiswatch.tui.widgets.detail_pane import DetailPane
+from thesiswatch.tui.widgets.news_stream import NewsStream
 
 if TYPE_CHECKING:
-    from tui.app import ThesisWatchApp
+    from thesiswatch.tui.host import AppHost
 
 
 def count_label(count: int, limit: int) -> str:
@@ -32,7 +32,7 @@ def count_label(count: int, limit: int) -> str:
 class RecordsScreen(Screen[None]):
     """An alert list, a news stream and a detail pane showing the selected alert or item."""
 
-    app: ThesisWatchApp
+    app: AppHost
 
     def __init__(self) -> None:
         super().__init__()

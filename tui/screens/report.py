@@ -12,11 +12,11 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui.text import clean, safe_text
-from tui.widgets.status_bar import StatusBar
+from thesiswatch.tui.text import clean, safe_text
+from thesiswatch.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from tui.app import ThesisWatchApp
+    from thesiswatch.tui.host import AppHost
 
 
 class ReportScreen(Screen[None]):
@@ -28,7 +28,7 @@ class ReportScreen(Screen[None]):
         Binding("k", "scroll_up", "Up", show=False),
     ]
 
-    app: ThesisWatchApp
+    app: AppHost
 
     def compose(self) -> ComposeResult:
         yield StatusBar()

@@ -10,13 +10,13 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from store.models import SourceHealth
-from tui.render import age_since, as_utc
-from tui.text import clean, safe_text
-from tui.widgets.status_bar import StatusBar
+from thesiswatch.store.models import SourceHealth
+from thesiswatch.tui.render import age_since, as_utc
+from thesiswatch.tui.text import clean, safe_text
+from thesiswatch.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from tui.app import ThesisWatchApp
+    from thesiswatch.tui.host import AppHost
 
 STATUS_STYLE = {"ok": "green", "failing": "bold red", "never polled": "yellow", "inactive": "dim"}
 STATUS_MARK = {"ok": "✓", "failing": "✗", "never polled": "…", "inactive": "–"}
@@ -56,7 +56,7 @@ class SourcesScreen(Screen[None]):
         ),
     ]
 
-    app: ThesisWatchApp
+    app: AppHost
 
     def __init__(self) -> None:
         super().__init__()
@@ -182,7 +182,7 @@ class SourcesScreen(Screen[None]):
         source = self._current()
         if source is None:
             return
-        from tui.screens.main import MainScreen
+        from thesiswatch.tui.screens.main import MainScreen
 
         self.app.pop_screen()
         main = self.app.screen

@@ -14,13 +14,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Static
 
-from tui.render import sparkline, volume_sparkline
-from tui.screens.records import RecordsScreen, count_label
-from tui.text import clean
-from tui.widgets.alert_list import AlertList
-from tui.widgets.detail_pane import DetailPane
-from tui.widgets.news_stream import NewsStream
-from tui.widgets.status_bar import StatusBar
+from thesiswatch.tui.render import sparkline, volume_sparkline
+from thesiswatch.tui.screens.records import RecordsScreen, count_label
+from thesiswatch.tui.text import clean
+from thesiswatch.tui.widgets.alert_list import AlertList
+from thesiswatch.tui.widgets.detail_pane import DetailPane
+from thesiswatch.tui.widgets.news_stream import NewsStream
+from thesiswatch.tui.widgets.status_bar import StatusBar
 
 DAYS = 30
 ITEM_LIMIT = 60
@@ -153,7 +153,7 @@ class TickerScreen(RecordsScreen):
         self.app.pick_ticker(switch, current=self.ticker)
 
     def action_filter_main(self) -> None:
-        from tui.screens.main import MainScreen
+        from thesiswatch.tui.screens.main import MainScreen
 
         ticker = self.ticker
         self.app.pop_screen()

@@ -9,10 +9,17 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
-from store.models import StoredAlert
-from tui.render import SEVERITY_MARK, SEVERITY_STYLE, STANCE_MARK, STANCE_STYLE, age_since, as_utc
-from tui.text import safe_text
-from tui.widgets.record_table import RecordTable
+from thesiswatch.store.models import StoredAlert
+from thesiswatch.tui.render import (
+    SEVERITY_MARK,
+    SEVERITY_STYLE,
+    STANCE_MARK,
+    STANCE_STYLE,
+    age_since,
+    as_utc,
+)
+from thesiswatch.tui.text import safe_text
+from thesiswatch.tui.widgets.record_table import RecordTable
 
 
 class AlertList(RecordTable[StoredAlert]):

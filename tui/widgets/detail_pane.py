@@ -11,8 +11,8 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import RichLog
 
-from store.models import StoredAlert, StoredItem
-from tui.render import (
+from thesiswatch.store.models import StoredAlert, StoredItem
+from thesiswatch.tui.render import (
     LABEL_STYLE,
     SEVERITY_STYLE,
     STANCE_STYLE,
@@ -20,7 +20,7 @@ from tui.render import (
     as_utc,
     stamp,
 )
-from tui.text import clean, safe_text
+from thesiswatch.tui.text import clean, safe_text
 
 
 def _field(name: str, value: Text | str, style: str = "") -> Text:
@@ -59,6 +59,21 @@ def item_renderable(item: StoredItem, now: datetime) -> list[RenderableType]:
         stances.append(clean(thesis))
         stances.append(f" {stance}  ", style=STANCE_STYLE.get(stance, ""))
     lines.append(_field("theses", stances if stances.plain else Text("—")))
+    for event in item.events[:3]:
+        line = safe_text(event.type, style="bold")
+        roles = ", ".join(f"{t} {role}" for t, role in event.entities)
+        if roles:
+            line.append("  ")
+            line.append_text(safe_text(roles))
+        if event.evidence:
+            line.append("  ← ", style="dim")
+            line.append_text(safe_text(", ".join(event.evidence[:2])))
+        lines.append(_field("event", line))
+    if item.relevance:
+        relevance = safe_text(
+            "  ".join(f"{t} {r}" for t, r in sorted(item.relevance.items(), key=lambda x: -x[1]))
+        )
+        lines.append(_field("relevance", relevance))
     link = safe_text(item.url or "—", style="underline" if item.url else "dim")
     link.no_wrap = False
     lines.append(_field("link", link))

@@ -9,10 +9,10 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
-from store.models import StoredItem
-from tui.render import LABEL_STYLE, STANCE_MARK, STANCE_STYLE, age_since
-from tui.text import safe_text
-from tui.widgets.record_table import RecordTable
+from thesiswatch.store.models import StoredItem
+from thesiswatch.tui.render import LABEL_STYLE, STANCE_MARK, STANCE_STYLE, age_since
+from thesiswatch.tui.text import safe_text
+from thesiswatch.tui.widgets.record_table import RecordTable
 
 
 class NewsStream(RecordTable[StoredItem]):

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.render import age_since
+from thesiswatch.tui.render import age_since
 
 
 @dataclass(frozen=True, slots=True)

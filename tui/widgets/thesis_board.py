@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.reactive import reactive
 
-from tui.widgets.thesis_card import CardData, ThesisCard
+from thesiswatch.tui.widgets.thesis_card import CardData, ThesisCard
 
 
 class ThesisBoard(Grid, can_focus=True):

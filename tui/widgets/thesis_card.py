@@ -13,9 +13,9 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from store.models import StoredAlert
-from tui.render import SEVERITY_STYLE, age_since, net_label, sparkline, stance_bar
-from tui.text import clean, safe_text
+from thesiswatch.store.models import StoredAlert
+from thesiswatch.tui.render import SEVERITY_STYLE, age_since, net_label, sparkline, stance_bar
+from thesiswatch.tui.text import clean, safe_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from signals.models import Sentiment, Tags, ThesisStance, TickerMention
-from signals.rules import (
+from thesiswatch.alerts import (
     History,
     KeywordRule,
     NewItem,
@@ -18,6 +17,7 @@ from signals.rules import (
     replay,
 )
 from thesiswatch.errors import ConfigError
+from thesiswatch.signals.models import Sentiment, Tags, ThesisStance, TickerMention
 
 NOW = datetime(2025, 1, 27, 15, 0, tzinfo=UTC)
 QUIET = RuleSettings(enabled=frozenset({"shock", "thesis", "risk", "keyword"}))
@@ -376,10 +376,10 @@ def test_replay_over_stored_items_fires_like_live_evaluation() -> None:
 
 
 def test_new_item_from_a_stored_item() -> None:
-    from store import Store
+    from thesiswatch.store import Store
 
     store = Store.memory()
-    from feeds.models import Item
+    from thesiswatch.feeds.models import Item
 
     tags = item("a", score=-0.9).tags
     published = NOW - timedelta(hours=1)

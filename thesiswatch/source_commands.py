@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 from thesiswatch.output import write_query
 
 if TYPE_CHECKING:
-    from thesiswatch.cli import Context
+    from thesiswatch.session import Session
 
 
 def _ago(when: datetime | None, now: datetime) -> str:
@@ -30,14 +30,14 @@ def _span(secs: int) -> str:
     return f"{secs}s"
 
 
-def list_sources(ctx: Context, out: TextIO, fmt: str) -> None:
+def list_sources(session: Session, out: TextIO, fmt: str) -> None:
     from thesiswatch.runtime import resolve_sources
 
-    settings = ctx.settings()
-    sources = resolve_sources(settings, ctx.load_watchlist())
+    settings = session.settings()
+    sources = resolve_sources(settings, session.load_watchlist())
     states = {}
     if settings.db_path.exists():
-        from store import Store
+        from thesiswatch.store import Store
 
         with Store.open(settings.db_path, readonly=True) as store:
             states = store.fetch_states()
@@ -82,13 +82,13 @@ def list_sources(ctx: Context, out: TextIO, fmt: str) -> None:
     )
 
 
-def check_sources(ctx: Context, out: TextIO, *, timeout: float) -> int:
+def check_sources(session: Session, out: TextIO, *, timeout: float) -> int:
     """Probe every source once (stores nothing); print one line each. Exit 0 if all ok."""
-    from feeds.fetch import Fetcher, FetchSettings
+    from thesiswatch.feeds.fetch import Fetcher, FetchSettings
     from thesiswatch.runtime import resolve_sources
 
-    settings = ctx.settings()
-    sources = resolve_sources(settings, ctx.load_watchlist())
+    settings = session.settings()
+    sources = resolve_sources(settings, session.load_watchlist())
 
     async def probe() -> list[tuple[str, str]]:
         fetcher = Fetcher(settings=FetchSettings(total_timeout=timeout))
@@ -118,8 +118,8 @@ def check_sources(ctx: Context, out: TextIO, *, timeout: float) -> int:
 
 
 def import_opml(path: Path, out: TextIO) -> None:
-    from feeds.opml import read_opml
     from thesiswatch.errors import ConfigError
+    from thesiswatch.feeds.opml import read_opml
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -135,8 +135,8 @@ def import_opml(path: Path, out: TextIO) -> None:
             out.write(f'lang = "{s.lang}"\n')
 
 
-def export_opml(ctx: Context, out: TextIO) -> None:
-    from feeds.opml import write_opml
+def export_opml(session: Session, out: TextIO) -> None:
+    from thesiswatch.feeds.opml import write_opml
     from thesiswatch.runtime import resolve_sources
 
-    out.write(write_opml(resolve_sources(ctx.settings(), ctx.load_watchlist())))
+    out.write(write_opml(resolve_sources(session.settings(), session.load_watchlist())))

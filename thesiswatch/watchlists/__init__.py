@@ -1,6 +1,8 @@
-"""Loading watchlist files: the built-in DeepSeek R1 watchlist or a user's TOML file.
+"""Watchlists: the built-in one (the DeepSeek R1 report, ``deepseek_r1.toml`` in this folder,
+as data) and loading a user's TOML file.
 
-Parsing and validation live in ``signals.watchlist`` (pure); this module only reads bytes.
+Parsing and validation live in ``thesiswatch.signals.watchlist`` (pure); this module only reads
+bytes.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from signals.events import Taxonomy, parse_taxonomy
-from signals.watchlist import Watchlist, parse_watchlist
 from thesiswatch.errors import WatchlistError
+from thesiswatch.signals.events import Taxonomy, parse_taxonomy
+from thesiswatch.signals.watchlist import Watchlist, parse_watchlist
 
 BUILTIN_WATCHLIST = "deepseek_r1.toml"
 BUILTIN_EVENTS = "events.toml"
@@ -20,7 +22,7 @@ BUILTIN_EVENTS = "events.toml"
 
 def builtin_watchlist_text() -> str:
     """The text of the built-in watchlist (the DeepSeek R1 report)."""
-    return (resources.files("thesiswatch") / "watchlists" / BUILTIN_WATCHLIST).read_text(
+    return (resources.files("thesiswatch.watchlists") / BUILTIN_WATCHLIST).read_text(
         encoding="utf-8"
     )
 
@@ -30,7 +32,7 @@ def builtin_taxonomy() -> Taxonomy:
     """The built-in event taxonomy (docs/events.md), parsed once."""
     origin = f"<built-in {BUILTIN_EVENTS}>"
     try:
-        text = (resources.files("thesiswatch") / "watchlists" / BUILTIN_EVENTS).read_text(
+        text = (resources.files("thesiswatch.watchlists") / BUILTIN_EVENTS).read_text(
             encoding="utf-8"
         )
     except OSError as exc:
@@ -38,11 +40,14 @@ def builtin_taxonomy() -> Taxonomy:
     return parse_taxonomy(text, origin=origin)
 
 
-def _with_taxonomy(watchlist: Watchlist) -> Watchlist:
+def _with_taxonomy(watchlist: Watchlist, origin: str) -> Watchlist:
     """The built-in taxonomy with the watchlist's own [[events]] added or replacing."""
     base = builtin_taxonomy()
-    own = watchlist.taxonomy
-    return replace(watchlist, taxonomy=base.merged(own) if own is not None else base)
+    tables = watchlist.taxonomy
+    if not tables:
+        return replace(watchlist, taxonomy=base)
+    own = parse_taxonomy(tables, origin=origin, thesis_ids=[t.id for t in watchlist.theses])
+    return replace(watchlist, taxonomy=base.merged(own))
 
 
 def load_watchlist(path: Path | None = None) -> Watchlist:
@@ -57,7 +62,7 @@ def load_watchlist(path: Path | None = None) -> Watchlist:
             text = builtin_watchlist_text()
         except OSError as exc:
             raise WatchlistError(f"{origin}: cannot read the built-in watchlist: {exc}") from exc
-        return _with_taxonomy(parse_watchlist(text, origin=origin))
+        return _with_taxonomy(parse_watchlist(text, origin=origin), origin)
     path = Path(path)
     origin = str(path)
     try:
@@ -75,4 +80,4 @@ def load_watchlist(path: Path | None = None) -> Watchlist:
         raise WatchlistError(
             f"{origin}: not UTF-8 text (bad byte at offset {exc.start}); save the file as UTF-8"
         ) from exc
-    return _with_taxonomy(parse_watchlist(text, origin=origin))
+    return _with_taxonomy(parse_watchlist(text, origin=origin), origin)

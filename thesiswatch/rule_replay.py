@@ -13,17 +13,17 @@ from thesiswatch.errors import ConfigError
 from thesiswatch.output import alert_line
 
 if TYPE_CHECKING:
-    from thesiswatch.cli import Context
+    from thesiswatch.session import Session
 
 MAX_ITEMS = 200_000
 
 
-def replay_rules(ctx: Context, out: TextIO, *, days: int, rule_name: str | None) -> None:
-    from signals.rules import NewItem, RuleSettings, replay
+def replay_rules(session: Session, out: TextIO, *, days: int, rule_name: str | None) -> None:
+    from thesiswatch.alerts import NewItem, RuleSettings, replay
 
     if days < 1:
         raise ConfigError("rules test: --days must be at least 1")
-    settings = ctx.settings()
+    settings = session.settings()
     rule_settings = RuleSettings.from_config(settings.rules)
     rules = None
     if rule_name is not None:
@@ -34,7 +34,7 @@ def replay_rules(ctx: Context, out: TextIO, *, days: int, rule_name: str | None)
             raise ConfigError(f"rules test: no rule named {rule_name!r} (configured: {known})")
         rules = ["keyword"] if rule_name in names else [rule_name]
     since = datetime.now(UTC) - timedelta(days=days)
-    with ctx.open_store(readonly=True) as store:
+    with session.open_store(readonly=True) as store:
         stored = store.items(since=since, limit=MAX_ITEMS)
     items = [NewItem.from_stored(s) for s in stored]
     alerts = replay(items, rule_settings, rules=rules)

@@ -1,4 +1,4 @@
-"""Starting the TUI: own-poll mode, attach mode (``--no-poll``), and the demo.
+"""Launching the TUI from a session: own-poll mode, attach mode (``--no-poll``), and the demo.
 
 If a daemon already holds the database's lock, the TUI attaches read-only instead of polling
 a second time into the same file.
@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING
 from thesiswatch.errors import ThesiswatchError
 
 if TYPE_CHECKING:
-    from store import Store
-    from thesiswatch.cli import Context
+    from thesiswatch.session import Session
+    from thesiswatch.store import Store
 
 
 def _open_for_triage(db_path: Path) -> Store:
     """Attach mode: the app polls nothing, but your triage (ack, snooze, mute, false
     positive) is stored, so it opens read-write when it can (SQLite's WAL lets it write those
     small rows beside a running daemon); a file it may not write is opened read-only."""
-    from store import READER, Store
+    from thesiswatch.store import READER, Store
 
     try:
         return Store.open(db_path, tuning=READER)
@@ -30,15 +30,15 @@ def _open_for_triage(db_path: Path) -> Store:
         return Store.open(db_path, readonly=True)
 
 
-def run_tui(ctx: Context, *, no_poll: bool, demo: bool) -> None:
-    settings = ctx.settings()
-    watchlist = ctx.load_watchlist()
-    from store import Store
+def run_tui(session: Session, *, no_poll: bool, demo: bool) -> None:
+    settings = session.settings()
+    watchlist = session.load_watchlist()
     from thesiswatch.daemon import daemon_lock
+    from thesiswatch.store import Store
 
     with contextlib.ExitStack() as stack:
         db_path = settings.db_path
-        if demo and ctx.db is None:
+        if demo and session.db is None:
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="thesiswatch-demo-"))
             db_path = Path(tmp) / "demo.db"
         pipeline = None
@@ -68,7 +68,7 @@ def run_tui(ctx: Context, *, no_poll: bool, demo: bool) -> None:
 
                     sources = stack.enter_context(DemoServer()).sources()
                 pipeline = build_pipeline(settings, store, watchlist, sources=sources)
-        from tui.app import make_app
+        from thesiswatch.tui.app import make_app
 
         app = make_app(settings, store=store, watchlist=watchlist, pipeline=pipeline)
         if attached_reason:

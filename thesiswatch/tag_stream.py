@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from typing import TextIO
 
-from signals.watchlist import Watchlist
 from thesiswatch.config import Settings
 from thesiswatch.runtime import make_scorer
+from thesiswatch.signals.watchlist import Watchlist
+
+
+def _published(value: object) -> datetime | None:
+    """The record's ``published`` time, when it is an ISO-8601 string (else none)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def tag_stream(
@@ -16,9 +28,11 @@ def tag_stream(
 ) -> int:
     """Tag every line of ``inp``; a bad line is reported on stderr (with its line number) and
     skipped. Returns the number of bad lines."""
-    from signals.tagger import Tagger
+    from thesiswatch.signals.cluster import StoryClusterer, story_events
+    from thesiswatch.signals.tagger import Tagger
 
     tagger = Tagger(watchlist, make_scorer(settings))
+    stories = StoryClusterer()  # novelty within the input stream
     errors = 0
     for lineno, line in enumerate(inp, 1):
         if not line.strip():
@@ -41,7 +55,17 @@ def tag_stream(
         summary = record["summary"] if isinstance(record.get("summary"), str) else ""
         lang = record["lang"] if record.get("lang") in ("zh", "en") else None
         tags = tagger.tag(record["title"], summary, lang)
+        item_id = str(record.get("id") or f"line {lineno}")
+        stories.assign(
+            item_id,
+            record["title"],
+            lang=tags.lang,
+            tickers=tuple(tags.ticker_ids),
+            published=_published(record.get("published")),
+            events=story_events(tags),
+        )
         record.update(tags.to_dict())
+        record["novelty"] = stories.novelty(item_id)
         record["sentiment"]["evidence"] = list(tags.sentiment.evidence)
         out.write(json.dumps(record, ensure_ascii=False, indent=1 if pretty else None) + "\n")
         out.flush()

@@ -1,0 +1,69 @@
+"""Alerts: which new items (and which trends) deserve an alert, once, with the reason.
+
+The layer above the store. The rules are pure: ``evaluate(items, history, settings, now=...)``
+takes the newly stored items (tagged and clustered), plain statistics (``History``, read from the
+store through the typed ``HistorySource`` protocol by ``read_history``) and thresholds
+(``RuleSettings``), and returns ``Alert`` records; nothing in the rules reads a clock, a file or
+the network. Delivery is the other half: ``sinks`` (by kind: local, webhook, chat bots,
+Apprise), ``dispatch`` (retries, ledger) and ``format`` (alert JSON, digests).
+
+Modules: ``settings`` (thresholds, ``[rules]``), ``keyword`` (user rules), ``history``
+(inputs and the store protocol), ``ledger`` (ids, cooldowns), ``story`` and ``trends`` (the
+rules), ``engine`` (``evaluate``), ``replay``.
+
+Rules (``Alert.rule``):
+
+``shock``
+    an item about a covered ticker (or DeepSeek) whose sentiment is strong:
+    ``|score| >= shock_threshold``; ``critical`` from ``shock_critical`` on.
+``thesis``
+    an item that challenges a thesis (``thesis_challenge``, stance strength at least
+    ``thesis_min_strength``), or supports one strongly (strength at least
+    ``thesis_support_threshold``). The ``risk`` board is left to the next rule.
+``risk``
+    an item showing one of the report's risks materialising: stance ``risk: support``.
+``keyword:<name>``
+    a user rule (``KeywordRule``) matched the title or summary, in either language.
+``spike``
+    mentions of a ticker in the last ``spike_window_minutes`` far above its hourly baseline:
+    at least ``spike_min_count`` and above ``median + spike_factor * max(1.4826 * MAD, 1)``
+    of the trailing ``spike_baseline_hours`` hours (not before ``spike_min_baseline_hours``
+    hours of history exist, so a fresh database does not spike on its first backfill).
+``drift``
+    a thesis's net evidence (supporting minus challenging items) over the trailing
+    ``drift_window_days`` days flips sign against yesterday's window (and reaches
+    ``drift_min_net``), or crosses ``±drift_threshold``.
+
+One alert per story: the items of one cluster raise at most one alert whatever the number of
+rules they trip; the strongest reason (by severity, then in the order above) names the alert
+and the others are listed in its message with the story's sources. ``Alert.id`` is a hash of
+(rule, cluster id, key), so evaluating the same items again yields the same ids; an alert whose
+id is among ``History.recent_alerts`` is not raised again, and a story already alerted raises
+another alert only when the new one is more severe. Cooldown: after an alert of a rule about a
+ticker (or a thesis), that rule stays quiet about it for ``cooldown_minutes[rule]`` unless the
+new alert is more severe. With ``max_item_age_hours`` set, items published longer ago than
+that (a first backfill of old entries) raise no story alerts. Muted tickers (``History.muted``) raise none either.
+"""
+
+from __future__ import annotations
+
+from thesiswatch.alerts.engine import evaluate
+from thesiswatch.alerts.history import History, HistorySource, NewItem, read_history
+from thesiswatch.alerts.keyword import KeywordRule
+from thesiswatch.alerts.ledger import alert_id
+from thesiswatch.alerts.replay import replay
+from thesiswatch.alerts.settings import DEFAULT_COOLDOWNS, RULES, RuleSettings
+
+__all__ = [
+    "DEFAULT_COOLDOWNS",
+    "RULES",
+    "History",
+    "HistorySource",
+    "KeywordRule",
+    "NewItem",
+    "RuleSettings",
+    "alert_id",
+    "evaluate",
+    "read_history",
+    "replay",
+]

@@ -1,0 +1,85 @@
+"""What was already raised: stable alert ids, known severities, running cooldowns, mutes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from thesiswatch.alerts.history import History
+from thesiswatch.alerts.settings import RuleSettings
+from thesiswatch.clock import as_utc
+from thesiswatch.records import SEVERITY_RANK, Alert, Severity
+
+
+def alert_id(rule: str, cluster_id: str, key: str) -> str:
+    """Stable alert id: the same rule, story and key always give the same id."""
+    return hashlib.sha1(f"{rule}\x1f{cluster_id}\x1f{key}".encode()).hexdigest()[:20]
+
+
+def _subjects(rule: str, tickers: Sequence[str], thesis: str | None) -> tuple[str, ...]:
+    """What a cooldown is about: tickers (or the thesis for thesis/risk/drift alerts)."""
+    base = rule.split(":", 1)[0]
+    if base == "drift":
+        return (f"thesis={thesis}",)
+    if base in ("thesis", "risk") and thesis:
+        return tuple(f"{thesis}/{t}" for t in tickers) or (f"thesis={thesis}",)
+    return tuple(tickers) or ("*",)
+
+
+class Ledger:
+    """Known alert ids, severities and running cooldowns (updated as alerts are raised)."""
+
+    def __init__(self, recent: Sequence[Alert], settings: RuleSettings, now: datetime) -> None:
+        self.settings = settings
+        self.now = now
+        self.severity_by_id: dict[str, Severity] = {}
+        self.cooling: dict[tuple[str, str], tuple[datetime, int]] = {}
+        for alert in recent:
+            self.add(alert)
+
+    def add(self, alert: Alert) -> None:
+        self.severity_by_id[alert.id] = alert.severity
+        try:
+            created = as_utc(datetime.fromisoformat(alert.created))
+        except ValueError:
+            return
+        until = created + self.settings.cooldown(alert.rule)
+        if until <= self.now:
+            return
+        rank = SEVERITY_RANK[alert.severity]
+        for subject in _subjects(alert.rule, alert.tickers, alert.thesis):
+            key = (alert.rule, subject)
+            prev = self.cooling.get(key)
+            if prev is None or prev[1] < rank or prev[0] < until:
+                self.cooling[key] = (
+                    max(until, prev[0]) if prev else until,
+                    max(rank, prev[1]) if prev else rank,
+                )
+
+    def cooled(
+        self, rule: str, tickers: Sequence[str], thesis: str | None, severity: Severity
+    ) -> bool:
+        """True when every subject of the would-be alert is cooling down at this severity."""
+        rank = SEVERITY_RANK[severity]
+        for subject in _subjects(rule, tickers, thesis):
+            state = self.cooling.get((rule, subject))
+            if state is None or state[1] < rank:
+                return False
+        return True
+
+
+def all_muted(tickers: Sequence[str], history: History, now: datetime) -> bool:
+    if not tickers:
+        return False
+    for ticker in tickers:
+        if ticker not in history.muted:
+            return False
+        until = history.muted[ticker]
+        if until is not None and as_utc(until) <= now:
+            return False
+    return True
+
+
+def unique(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v for v in values if v))

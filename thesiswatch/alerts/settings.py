@@ -1,0 +1,152 @@
+"""Rule thresholds: ``RuleSettings`` and the validation of the ``[rules]`` config table."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from types import MappingProxyType
+from typing import Any
+
+from thesiswatch.alerts.keyword import KeywordRule
+from thesiswatch.errors import ConfigError
+from thesiswatch.records import SEVERITIES
+
+RULES: tuple[str, ...] = ("shock", "risk", "thesis", "keyword", "spike", "drift")
+
+DEFAULT_COOLDOWNS: Mapping[str, float] = MappingProxyType(
+    {"shock": 30, "thesis": 60, "risk": 60, "keyword": 30, "spike": 180, "drift": 720}
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleSettings:
+    """Thresholds of every rule; built from the ``[rules]`` config table by ``from_config``."""
+
+    enabled: frozenset[str] = frozenset(RULES)
+    max_item_age_hours: float = 0.0  # 0 = no limit
+    shock_threshold: float = 0.6
+    shock_critical: float = 0.85
+    thesis_challenge: bool = True
+    thesis_min_strength: float = 0.5
+    thesis_support_threshold: float = 0.8
+    drift_window_days: int = 7
+    drift_threshold: float = 5.0
+    drift_min_net: float = 2.0
+    spike_window_minutes: int = 60
+    spike_baseline_hours: int = 72
+    spike_min_baseline_hours: int = 24
+    spike_min_count: int = 5
+    spike_factor: float = 3.0
+    cooldown_minutes: Mapping[str, float] = field(default_factory=lambda: DEFAULT_COOLDOWNS)
+    keywords: tuple[KeywordRule, ...] = ()
+
+    def cooldown(self, rule: str) -> timedelta:
+        base = rule.split(":", 1)[0]
+        minutes = self.cooldown_minutes.get(rule, self.cooldown_minutes.get(base))
+        if minutes is None:
+            minutes = DEFAULT_COOLDOWNS.get(base, 0)
+        return timedelta(minutes=float(minutes))
+
+    @classmethod
+    def from_config(cls, table: Mapping[str, Any], *, origin: str = "config") -> RuleSettings:
+        """Validate the ``[rules]`` table; unknown keys and bad values raise ``ConfigError``
+        naming the file (``origin``), the key and what was expected.
+
+        >>> RuleSettings.from_config({"shock_threshold": 0.7, "keyword": [
+        ...     {"name": "export", "match": "+出口管制 !传闻", "severity": "warning"}]}).shock_threshold
+        0.7
+        """
+        known = {f.name: f for f in fields(cls)} | {"keyword": None}
+        kwargs: dict[str, Any] = {}
+        for key, value in table.items():
+            where = f"{origin}: rules.{key}"
+            if key not in known:
+                raise ConfigError(
+                    f"{where}: unknown key (expected one of: {', '.join(sorted(known))})"
+                )
+            if key == "keyword" or key == "keywords":
+                if not isinstance(value, list):
+                    raise ConfigError(f"{where}: expected an array of tables ([[rules.keyword]])")
+                kwargs["keywords"] = kwargs.get("keywords", ()) + tuple(
+                    _keyword_from_config(row, where=f"{origin}: rules.keyword[{i}]")
+                    for i, row in enumerate(value)
+                )
+            elif key == "enabled":
+                if not isinstance(value, list) or not all(v in RULES for v in value):
+                    raise ConfigError(f"{where}: expected a list of rule names from {list(RULES)}")
+                kwargs[key] = frozenset(value)
+            elif key == "cooldown_minutes":
+                if not isinstance(value, dict):
+                    raise ConfigError(f"{where}: expected a table of rule = minutes")
+                for rule, minutes in value.items():
+                    if rule.split(":", 1)[0] not in RULES:
+                        raise ConfigError(
+                            f"{where}.{rule}: unknown rule (expected one of {list(RULES)})"
+                        )
+                    if not _is_number(minutes) or minutes < 0:
+                        raise ConfigError(f"{where}.{rule}: expected minutes >= 0")
+                kwargs[key] = MappingProxyType({**DEFAULT_COOLDOWNS, **value})
+            elif key == "thesis_challenge":
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{where}: expected true or false")
+                kwargs[key] = value
+            else:
+                default = getattr(cls(), key)
+                if not _is_number(value) or value < 0:
+                    raise ConfigError(f"{where}: expected a number >= 0")
+                if isinstance(default, int) and not isinstance(value, int):
+                    raise ConfigError(f"{where}: expected a whole number")
+                kwargs[key] = value
+        return cls(**kwargs)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_KEYWORD_KEYS = {"name", "match", "must", "any", "exclude", "regex", "severity", "tickers"}
+
+
+def _keyword_from_config(row: object, *, where: str) -> KeywordRule:
+    if not isinstance(row, dict):
+        raise ConfigError(f"{where}: expected a table with name and match (or must/any/regex)")
+    for key in row:
+        if key not in _KEYWORD_KEYS:
+            raise ConfigError(
+                f"{where}.{key}: unknown key (expected one of: {', '.join(sorted(_KEYWORD_KEYS))})"
+            )
+    name = row.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}.name: expected a non-empty string")
+    for key in ("must", "any", "exclude", "tickers"):
+        value = row.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}.{key}: expected a list of strings")
+    for key in ("match", "regex"):
+        if key in row and not isinstance(row[key], str):
+            raise ConfigError(f"{where}.{key}: expected a string")
+    severity = row.get("severity", "info")
+    if severity not in SEVERITIES:
+        raise ConfigError(f"{where}.severity: expected one of {list(SEVERITIES)}")
+    try:
+        parsed = (
+            KeywordRule.parse(name, row.get("match", ""), severity=severity)
+            if "match" in row
+            else None
+        )
+        regexes = [r for r in (parsed.regex if parsed else None, row.get("regex")) if r]
+        return KeywordRule(
+            name=name,
+            must=(*(parsed.must if parsed else ()), *row.get("must", [])),
+            any=(*(parsed.any if parsed else ()), *row.get("any", [])),
+            exclude=(*(parsed.exclude if parsed else ()), *row.get("exclude", [])),
+            regex="|".join(f"(?:{r})" for r in regexes)
+            if len(regexes) > 1
+            else (regexes or [None])[0],
+            severity=severity,
+            tickers=tuple(row.get("tickers", [])),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
