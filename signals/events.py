@@ -67,6 +67,8 @@ GAP_HAN = 12
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.(?=\s)")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _NOT_PLAIN = re.compile(r"[*\s\-:]")
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
+_STARTS = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")  # word starts and every other character
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|％|个百分点|成)")
 _CONJ = re.compile(r"^\s*(?:,|，|、|and|&|和|与|及|以及|跟|同)\s*$")
 _PASSING_BEFORE = compile_phrases([
@@ -294,13 +296,21 @@ class _PhraseIndex:
         return self.term_ids[key]
 
     def build(self) -> None:
-        """Index phrases by their first two characters; plain phrases (no wildcard, space or
-        hyphen) are compared as strings, the rest with their regex."""
-        self._by2: dict[str, list[tuple[str | None, re.Pattern[str], frozenset[int]]]] = {}
-        self._by1: dict[str, list[tuple[str | None, re.Pattern[str], frozenset[int]]]] = {}
+        """Index phrases for ``hits``: a Latin phrase by its whole first word (by its first two
+        characters when that word ends in a wildcard), any other by its first two characters
+        (one when it is that short). Plain phrases (no wildcard, space or hyphen) are compared
+        as strings, the rest with their regex."""
+        Entry = tuple[str | None, re.Pattern[str], frozenset[int]]
+        self._by_word: dict[str, list[Entry]] = {}
+        self._by2: dict[str, list[Entry]] = {}
+        self._by1: dict[str, list[Entry]] = {}
         for folded, (pattern, tids) in self._phrases.items():
             plain = folded if not _NOT_PLAIN.search(folded) else None
             entry = (plain, pattern, frozenset(tids))
+            word = _LATIN_WORD.match(folded)
+            if word is not None and folded[word.end() : word.end() + 1] != "*":
+                self._by_word.setdefault(word.group(), []).append(entry)
+                continue
             head = folded[:2]
             if len(head) == 2 and head[1] not in " -*":
                 self._by2.setdefault(head, []).append(entry)
@@ -308,27 +318,25 @@ class _PhraseIndex:
                 self._by1.setdefault(folded[0], []).append(entry)
 
     def hits(self, folded: str) -> dict[int, list[tuple[int, int]]]:
-        """term id -> spans where one of its phrases matches."""
+        """term id -> spans where one of its phrases matches (tried at each word start and
+        each other non-space character: a Latin phrase never starts inside a word)."""
         found: dict[int, list[tuple[int, int]]] = {}
-        by1, by2 = self._by1, self._by2
+        by_word, by1, by2 = self._by_word, self._by1, self._by2
         n = len(folded)
-        previous = " "
-        for i in range(n):
-            ch = folded[i]
-            word_inside = (
-                previous.isascii() and previous.isalnum() and ch.isascii() and ch.isalnum()
-            )
-            previous = ch
-            if word_inside:
-                continue  # Latin phrases start on a word boundary
-            for bucket in (by2.get(folded[i : i + 2]), by1.get(ch)):
+        for start in _STARTS.finditer(folded):
+            i = start.start()
+            for bucket in (
+                by_word.get(start.group()),
+                by2.get(folded[i : i + 2]),
+                by1.get(folded[i]),
+            ):
                 if not bucket:
                     continue
                 for plain, pattern, tids in bucket:
                     if plain is not None:
-                        end = i + len(plain)
                         if not folded.startswith(plain, i):
                             continue
+                        end = i + len(plain)
                         if end < n and plain[-1].isascii() and plain[-1].isalnum():
                             nxt = folded[end]
                             if nxt.isascii() and nxt.isalnum():
