@@ -25,7 +25,7 @@ def _subjects(rule: str, tickers: Sequence[str], thesis: str | None) -> tuple[st
         return tuple(f"{thesis}/{t}" for t in tickers) or (f"thesis={thesis}",)
     return tuple(tickers) or ("*",)
 
-class Ledger:
+class AlertLedger:
     """Known alert ids, severities and running cooldowns (updated as alerts are raised)."""
 
     def __init__(self, recent: Sequence[Alert], settings: RuleSettings, now: datetime) -> None:
