@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from thesiswatch.alerts.history import History, NewItem
-from thesiswatch.alerts.ledger import Ledger, all_muted
+from thesiswatch.alerts.ledger import AlertLedger, all_muted
 from thesiswatch.alerts.settings import RuleSettings
 from thesiswatch.alerts.story import story_alert
 from thesiswatch.alerts.trends import drift_alerts, spike_alerts
@@ -20,7 +20,7 @@ def evaluate(
     """Run every enabled rule over newly stored items; return the alerts to raise (most
     severe first). Deterministic: the same inputs give the same alerts and ids."""
     now = as_utc(now)
-    ledger = Ledger(history.recent_alerts, settings, now)
+    ledger = AlertLedger(history.recent_alerts, settings, now)
     horizon = (
         now - timedelta(hours=settings.max_item_age_hours)
         if settings.max_item_age_hours > 0

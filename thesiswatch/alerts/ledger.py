@@ -27,7 +27,7 @@ def _subjects(rule: str, tickers: Sequence[str], thesis: str | None) -> tuple[st
     return tuple(tickers) or ("*",)
 
 
-class Ledger:
+class AlertLedger:
     """Known alert ids, severities and running cooldowns (updated as alerts are raised)."""
 
     def __init__(self, recent: Sequence[Alert], settings: RuleSettings, now: datetime) -> None:

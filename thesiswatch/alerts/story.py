@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from thesiswatch.alerts.history import History, NewItem
-from thesiswatch.alerts.ledger import Ledger, alert_id, unique
+from thesiswatch.alerts.ledger import AlertLedger, alert_id, unique
 from thesiswatch.alerts.settings import RuleSettings
 from thesiswatch.clock import iso_seconds
 from thesiswatch.records import SEVERITY_RANK, Alert, Severity
@@ -130,7 +130,7 @@ def story_alert(
     group: Sequence[NewItem],
     s: RuleSettings,
     history: History,
-    ledger: Ledger,
+    ledger: AlertLedger,
     now: datetime,
 ) -> Alert | None:
     reasons: list[_Reason] = []

@@ -9,14 +9,14 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 from thesiswatch.alerts.history import History, NewItem
-from thesiswatch.alerts.ledger import Ledger, alert_id, all_muted, unique
+from thesiswatch.alerts.ledger import AlertLedger, alert_id, all_muted, unique
 from thesiswatch.alerts.settings import RuleSettings
 from thesiswatch.clock import as_utc, iso_seconds
 from thesiswatch.records import Alert, Severity
 
 
 def spike_alerts(
-    items: Sequence[NewItem], history: History, s: RuleSettings, ledger: Ledger, now: datetime
+    items: Sequence[NewItem], history: History, s: RuleSettings, ledger: AlertLedger, now: datetime
 ) -> list[Alert]:
     if history.baseline_hours < s.spike_min_baseline_hours:
         return []
@@ -78,7 +78,7 @@ def _day(value: date | str) -> date:
 
 
 def drift_alerts(
-    items: Sequence[NewItem], history: History, s: RuleSettings, ledger: Ledger, now: datetime
+    items: Sequence[NewItem], history: History, s: RuleSettings, ledger: AlertLedger, now: datetime
 ) -> list[Alert]:
     today = now.date()
     new_by_thesis: dict[str, dict[date, float]] = defaultdict(lambda: defaultdict(float))
