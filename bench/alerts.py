@@ -62,7 +62,8 @@ MODES = {
 def replay_with(target: Target, rows: Sequence[dict[str, Any]], mode: str, home: Path) -> Run:
     request = {"items": list(rows), "rules": {}, **MODES[mode]}
     code = target.python_prelude() + (
-        f"sys.argv = ['replay_driver']\nimport runpy\nrunpy.run_path({str(DRIVER)!r}, run_name='__main__')\n"
+        f"sys.argv = ['replay_driver', str(ROOT)]\nimport runpy\n"
+        f"runpy.run_path({str(DRIVER)!r}, run_name='__main__')\n"
     )
     done = target.run(["-c", code], stdin=json.dumps(request, ensure_ascii=False), home=home)
     return Run(f"{target.label}, {mode}", json.loads(done.stdout))

@@ -27,13 +27,22 @@ from typing import Any
 POLL = timedelta(minutes=10)
 
 
+ROOT = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else None
+"""The code tree being replayed: a module imported from anywhere else (an editable install of
+another checkout maps ``thesiswatch.*`` names too) does not count."""
+
+
 def _first(*names: str) -> Any:
-    """The first importable ``module:attr`` of ``names``."""
+    """The first ``module:attr`` of ``names`` importable from the tree being replayed."""
     errors = []
     for name in names:
         module, _, attr = name.partition(":")
         try:
-            return getattr(importlib.import_module(module), attr)
+            loaded = importlib.import_module(module)
+            where = Path(getattr(loaded, "__file__", None) or "/").resolve()
+            if ROOT is not None and not where.is_relative_to(ROOT):
+                raise ImportError(f"{module} comes from {where}, not {ROOT}")
+            return getattr(loaded, attr)
         except (ImportError, AttributeError) as exc:
             errors.append(f"{name}: {exc}")
     raise ImportError("; ".join(errors))
