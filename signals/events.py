@@ -67,6 +67,7 @@ GAP_HAN = 12
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.(?=\s)")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _NOT_PLAIN = re.compile(r"[*\s\-:]")
+_LIMIT_MOVES = frozenset(("limit_up", "limit_down"))  # a 10 % (or 20 %) daily limit move
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
 _STARTS = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")  # word starts and every other character
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|％|个百分点|成)")
@@ -385,6 +386,7 @@ class Reading:
     by_ticker: Mapping[str, float] = field(default_factory=dict)  # summed reading per ticker
     theses: tuple[ThesisStance, ...] = ()
     polarity: float = 0.0  # the main event's reading when no covered company is its subject
+    title_schedule: Event | None = None  # a schedule/procedure event read in the title
 
 
 @dataclass(slots=True)
@@ -555,6 +557,7 @@ class EventReader:
         stance_evidence: dict[tuple[str, str], list[str]] = {}
         no_subject_polarity = 0.0
         pending: list[tuple[_Found, EventType, list[str], int, str]] = []
+        schedule: list[tuple[Event, _Found]] = []
         bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(folded)] + [len(folded) + 1]
         for f in found:
             etype = self.types[f.type_index]
@@ -573,7 +576,9 @@ class EventReader:
             polarity = etype.polarity * sign
             magnitude = _magnitude(folded, lo, hi)
             weight = etype.weight
-            if etype.group == "market" and magnitude is not None and magnitude >= 3:
+            if etype.group == "market" and (
+                (magnitude is not None and magnitude >= 3) or etype.id in _LIMIT_MOVES
+            ):
                 weight *= 3  # the day's reading: a 6 % fall outweighs the beat it followed
             for t, role in entities.items():
                 value = polarity if role == "subject" else etype.counterparty * sign
@@ -595,6 +600,8 @@ class EventReader:
                     magnitude=magnitude,
                 )
             )
+            if etype.materiality == "schedule":
+                schedule.append((events[-1], f))
             if not (f.negated and etype.negated != "ignore"):
                 pending.append((f, etype, subjects, polarity, evidence_text))
         for f, etype, subjects, polarity, evidence_text in pending:
@@ -614,7 +621,9 @@ class EventReader:
                         f"{etype.id}: {evidence_text}"
                     )
         events.sort(key=lambda e: -e.weight)  # stable: ties keep text order
-        relevance = self._relevance(spans, roles, passing, title_len, bool(events))
+        relevance = self._relevance(spans, roles, passing, title_len)
+        if not events:  # "none of the above": read, and nothing in the taxonomy happened
+            events.append(Event(type="other", materiality="minor", weight=0.0))
         theses = tuple(
             ThesisStance(
                 thesis=thesis,
@@ -626,7 +635,12 @@ class EventReader:
             for thesis, sides in stance_score.items()
             if sides["support"] != sides["challenge"]
         )  # fmt: skip
+        title_schedule = next((e for e, f in schedule if f.start < title_len), None)
+        if title_schedule is not None:  # a title announcing a date or a procedure is that
+            events.remove(title_schedule)
+            events.insert(0, title_schedule)
         return Reading(
+            title_schedule=title_schedule,
             events=tuple(events),
             roles=roles,
             relevance=relevance,
@@ -684,7 +698,6 @@ class EventReader:
         roles: Mapping[str, Role],
         passing: set[str],
         title_len: int,
-        has_events: bool,
     ) -> dict[str, int]:
         out: dict[str, int] = {}
         in_title = {t for s, _, t in spans if s < title_len}
@@ -704,7 +717,7 @@ class EventReader:
                 first = title_order and title_order[0] == t
                 out[t] = 85 if first and not any_subject else 55 if not any_subject else 45
             else:
-                out[t] = 40 if (in_title or any_subject or has_events) else 80
+                out[t] = 40  # named only in the summary, in no event: background
         return out
 
 

@@ -73,12 +73,16 @@ class Tagger:
         by_ticker: dict[str, Sentiment] = {}
         polar = any(e.polarity for e in reading.events)
         for m in tickers:
-            total = reading.by_ticker.get(m.ticker, 0.0)
+            total = 0.0 if reading.title_schedule else reading.by_ticker.get(m.ticker, 0.0)
             if total:
                 score = _event_score(total, lexicon)
                 by_ticker[m.ticker] = Sentiment(label=_label(score), score=score,
                                                 evidence=("event",), scorer="events")  # fmt: skip
-            elif not polar and reading.roles.get(m.ticker, "subject") == "subject":
+            elif (
+                not polar
+                and reading.title_schedule is None
+                and reading.roles.get(m.ticker, "subject") == "subject"
+            ):
                 by_ticker[m.ticker] = lexicon
             else:
                 by_ticker[m.ticker] = Sentiment(label="neu", score=0.0, scorer="events")
@@ -103,6 +107,8 @@ class Tagger:
     ) -> Sentiment:
         """The item label from its subjects (opposite signs: neu); schedule items are neu."""
         main = reading.events[0] if reading.events else None
+        if reading.title_schedule is not None:
+            main = reading.title_schedule  # the title announces a date or a procedure
         if main is not None and main.materiality == "schedule" and not main.polarity:
             return Sentiment(label="neu", score=0.0, evidence=(f"event {main.type}",),
                              scorer="events", version=lexicon.version)  # fmt: skip
