@@ -47,7 +47,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from thesiswatch.errors import WatchlistError
@@ -620,6 +620,7 @@ class EventReader:
                     stance_evidence.setdefault((ev.thesis, ev.stance), []).append(
                         f"{etype.id}: {evidence_text}"
                     )
+        events = _merged(events)
         events.sort(key=lambda e: -e.weight)  # stable: ties keep text order
         relevance = self._relevance(spans, roles, passing, title_len)
         if not events:  # "none of the above": read, and nothing in the taxonomy happened
@@ -635,7 +636,8 @@ class EventReader:
             for thesis, sides in stance_score.items()
             if sides["support"] != sides["challenge"]
         )  # fmt: skip
-        title_schedule = next((e for e, f in schedule if f.start < title_len), None)
+        title_type = next((e.type for e, f in schedule if f.start < title_len), None)
+        title_schedule = next((e for e in events if e.type == title_type), None)
         if title_schedule is not None:  # a title announcing a date or a procedure is that
             events.remove(title_schedule)
             events.insert(0, title_schedule)
@@ -719,6 +721,29 @@ class EventReader:
             else:
                 out[t] = 40  # named only in the summary, in no event: background
         return out
+
+
+def _merged(events: Sequence[Event]) -> list[Event]:
+    """One event per type: a title and a summary telling the same event are one event, with
+    the roles of both (a subject stays a subject) and both readings' words."""
+    by_type: dict[str, Event] = {}
+    for event in events:
+        known = by_type.get(event.type)
+        if known is None:
+            by_type[event.type] = event
+            continue
+        roles = dict(known.entities)
+        for ticker, role in event.entities:
+            if roles.get(ticker) != "subject":
+                roles[ticker] = role
+        evidence = known.evidence + tuple(e for e in event.evidence if e not in known.evidence)
+        by_type[event.type] = replace(
+            known,
+            entities=tuple(roles.items()),
+            evidence=evidence[:3],
+            magnitude=known.magnitude if known.magnitude is not None else event.magnitude,
+        )
+    return list(by_type.values())
 
 
 def _magnitude(folded: str, lo: int, hi: int) -> float | None:
