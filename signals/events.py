@@ -567,7 +567,7 @@ class EventReader:
             lo = max(b for b in bounds if b <= f.start)
             hi = min(b for b in bounds if b > f.trigger[0])
             in_sentence = [(s, e, t) for s, e, t in spans if lo <= s < hi and t not in passing]
-            subjects, counterparties = self._assign(folded, etype, f, in_sentence)
+            subjects, counterparties = self._assign(folded, etype, f, in_sentence, lo)
             entities: dict[str, str] = {}
             for t in subjects:
                 entities.setdefault(t, "subject")
@@ -657,6 +657,7 @@ class EventReader:
         etype: EventType,
         f: _Found,
         mentions: Sequence[tuple[int, int, str]],
+        lo: int = 0,
     ) -> tuple[list[str], list[str]]:
         before = [m for m in mentions if m[1] <= f.start]
         after = [m for m in mentions if m[0] >= f.start]
@@ -664,6 +665,9 @@ class EventReader:
             (before[::-1], after) if etype.subject == "before" else (after, before[::-1])
         )
         if not first:
+            if etype.subject == "before" and _named_before(folded[lo : f.start]):
+                # "联想AI PC接入DeepSeek": someone we do not cover acts; ours is the object
+                return [], list(dict.fromkeys(t for _, _, t in second))
             first, second = second, []
         if not first:
             return [], []
@@ -721,6 +725,17 @@ class EventReader:
             else:
                 out[t] = 40  # named only in the summary, in no event: background
         return out
+
+
+_ACTOR = re.compile(r"[a-z][a-z0-9&'’.-]{2,}|[\u3400-\u9fff]{2,}")
+_NOT_ACTOR = frozenset(("report", "reports", "reportedly", "sources", "the", "breaking", "update"))
+
+
+def _named_before(text: str) -> bool:
+    """Whether a sentence names someone before its trigger ("Lenovo AI PCs integrate ...",
+    "联想AI PC接入..."), so a covered company after the trigger is not its subject."""
+    text = re.sub(r"^.{0,6}[:：]", "", text.strip())  # "报道：", "Update:" lead-ins
+    return any(m.group() not in _NOT_ACTOR for m in _ACTOR.finditer(text))
 
 
 def _merged(events: Sequence[Event]) -> list[Event]:
