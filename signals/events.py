@@ -579,7 +579,7 @@ class EventReader:
             if etype.group == "market" and (
                 (magnitude is not None and magnitude >= 3) or etype.id in _LIMIT_MOVES
             ):
-                weight *= 3  # the day's reading: a 6 % fall outweighs the beat it followed
+                weight *= 10  # the day's reading: a 6 % fall outweighs the beat it followed
             for t, role in entities.items():
                 value = polarity if role == "subject" else etype.counterparty * sign
                 readings[t] = readings.get(t, 0.0) + value * weight
