@@ -17,13 +17,18 @@ def alert_id(rule: str, cluster_id: str, key: str) -> str:
     return hashlib.sha1(f"{rule}\x1f{cluster_id}\x1f{key}".encode()).hexdigest()[:20]
 
 
+def story_alert_id(cluster_id: str, severity: Severity) -> str:
+    """The id of a story's alert at one severity: a story alerts once per severity, and only
+    upwards (``AlertLedger.story_rank``)."""
+    return alert_id("story", cluster_id, severity)
+
+
 def _subjects(rule: str, tickers: Sequence[str], thesis: str | None) -> tuple[str, ...]:
-    """What a cooldown is about: tickers (or the thesis for thesis/risk/drift alerts)."""
+    """What a cooldown is about, beside the rule (``event:<type>`` keys it by event type):
+    the tickers, or the thesis for thesis/risk/drift alerts."""
     base = rule.split(":", 1)[0]
-    if base == "drift":
+    if base in ("drift", "thesis", "risk") and thesis:
         return (f"thesis={thesis}",)
-    if base in ("thesis", "risk") and thesis:
-        return tuple(f"{thesis}/{t}" for t in tickers) or (f"thesis={thesis}",)
     return tuple(tickers) or ("*",)
 
 
@@ -56,6 +61,14 @@ class AlertLedger:
                     max(until, prev[0]) if prev else until,
                     max(rank, prev[1]) if prev else rank,
                 )
+
+    def story_rank(self, cluster_id: str) -> int:
+        """The rank of the most severe alert this story raised (-1: none)."""
+        return max(
+            (SEVERITY_RANK[s] for s in SEVERITY_RANK
+             if story_alert_id(cluster_id, s) in self.severity_by_id),  # type: ignore[arg-type]
+            default=-1,
+        )  # fmt: skip
 
     def cooled(
         self, rule: str, tickers: Sequence[str], thesis: str | None, severity: Severity
