@@ -244,8 +244,22 @@ def test_cooldown_per_ticker_and_event_type() -> None:
     amd = item("d", "AMD wins order", tickers=("AMD.US",), events=(ev("order_win", "AMD.US"),),
                cluster="s4")  # fmt: skip
     assert len(evaluate([amd], history, QUIET, now=later)) == 1
-    # After the cooldown (360 min by default) NVDA orders alert again.
-    assert len(evaluate([other], history, QUIET, now=NOW + timedelta(minutes=361))) == 1
+    # After the cooldown (720 min by default) NVDA orders alert again.
+    after = NOW + timedelta(minutes=721)
+    assert len(evaluate([replace(other, published=after)], history, QUIET, now=after)) == 1
+    # A backlog read in one poll is cooled by item time: a day apart, both alert.
+    backlog = [
+        replace(item("f", events=order, cluster="s6"), published=NOW - timedelta(days=2)),
+        replace(item("g", events=order, cluster="s7"), published=NOW - timedelta(days=1)),
+    ]
+    assert len(evaluate(backlog, History(), QUIET, now=NOW)) == 2
+    # A repeat read with another main event is quiet when the first alert named that event.
+    both = item("h", events=(ev("earnings_miss", "AMD.US"), ev("guidance_cut", "AMD.US")),
+                tickers=("AMD.US",), cluster="s8")  # fmt: skip
+    [cut] = evaluate([both], History(), QUIET, now=NOW)
+    assert cut.rule == "event:guidance_cut" and "also event earnings_miss: AMD.US" in cut.message
+    repeat = item("i", events=(ev("earnings_miss", "AMD.US"),), tickers=("AMD.US",), cluster="s9")
+    assert evaluate([repeat], History(recent_alerts=[cut]), QUIET, now=later) == []
     # A more severe alert breaks through the cooldown.
     assert len(evaluate([item("e", cluster="s5")], history, QUIET, now=later)) == 1
 
@@ -380,7 +394,7 @@ def test_settings_from_config_and_errors_name_the_key() -> None:
         origin="thesiswatch.toml",
     )
     assert s.thesis_min_strength == 0.7 and s.cooldown("spike") == timedelta(minutes=60)
-    assert s.cooldown("event:order_win") == timedelta(minutes=360)
+    assert s.cooldown("event:order_win") == timedelta(minutes=720)
     assert s.notes == ()
     assert [k.name for k in s.keywords] == ["export", "hbm"]
     assert s.keywords[1].tickers == ("2330.TT",)

@@ -28,7 +28,7 @@ RENAMED_RULES: Mapping[str, str] = MappingProxyType({"shock": "event"})
 RETIRED_KEYS: tuple[str, ...] = ("shock_threshold", "shock_critical")
 
 DEFAULT_COOLDOWNS: Mapping[str, float] = MappingProxyType(
-    {"event": 360, "thesis": 60, "risk": 60, "keyword": 30, "spike": 180, "drift": 720}
+    {"event": 720, "thesis": 60, "risk": 60, "keyword": 30, "spike": 180, "drift": 720}
 )
 
 

@@ -19,7 +19,7 @@ from thesiswatch.alerts.history import History, NewItem
 from thesiswatch.alerts.ledger import AlertLedger, story_alert_id, unique
 from thesiswatch.alerts.settings import RuleSettings
 from thesiswatch.alerts.severity import grade, is_schedule
-from thesiswatch.clock import iso_seconds
+from thesiswatch.clock import as_utc, iso_seconds
 from thesiswatch.records import SEVERITY_RANK, Alert, Severity
 from thesiswatch.signals.models import ThesisStance
 
@@ -35,6 +35,7 @@ class _Reason:
     tickers: tuple[str, ...] = ()
     thesis: str | None = None
     stance: str | None = None
+    related: tuple[str, ...] = ()  # the other event rules of the same item
 
 
 def _quote(phrases: Sequence[str]) -> str:
@@ -49,7 +50,9 @@ def _event_reasons(items: Sequence[NewItem], s: RuleSettings) -> list[_Reason]:
     best: dict[str, _Reason] = {}
     for it in items:
         text = f"{it.title}\n{it.summary}"
-        for g in grade(it.tags.events, dict(it.tags.relevance), text, s.severity):
+        graded = grade(it.tags.events, dict(it.tags.relevance), text, s.severity)
+        types = tuple(dict.fromkeys(f"event:{g.event.type}" for g in graded))
+        for g in graded:
             rule = f"event:{g.event.type}"
             if rule in best and SEVERITY_RANK[best[rule].severity] >= SEVERITY_RANK[g.severity]:
                 continue
@@ -64,6 +67,7 @@ def _event_reasons(items: Sequence[NewItem], s: RuleSettings) -> list[_Reason]:
                 item=it,
                 why=why,
                 tickers=tuple(t for t, _ in g.covered),
+                related=tuple(t for t in types if t != rule),
             )
     return list(best.values())
 
@@ -175,6 +179,11 @@ def _keyword_reasons(items: Sequence[NewItem], s: RuleSettings) -> list[_Reason]
     return out
 
 
+def story_time(group: Sequence[NewItem], now: datetime) -> datetime:
+    """When a story's items appeared: the latest published time, never after ``now``."""
+    return min(max(as_utc(it.published) for it in group), now)
+
+
 def story_alert(
     cluster_id: str,
     group: Sequence[NewItem],
@@ -203,8 +212,12 @@ def story_alert(
     for r in reasons:
         if SEVERITY_RANK[r.severity] <= past_rank:
             continue
-        if ledger.cooled(r.rule, r.tickers, r.thesis, r.severity):
-            continue
+        at = story_time(group, now)
+        if any(
+            ledger.cooled(rule, r.tickers, r.thesis, r.severity, at=at)
+            for rule in (r.rule, *r.related)
+        ):
+            continue  # this event, or another event of the same item, was just alerted
         primary = r
         break
     if primary is None:
