@@ -145,6 +145,9 @@ def test_severity_table_applied() -> None:
     assert severity(ev("export_control_tighten", counterparty=("NVDA.US",))) == "warning"
     assert severity(ev("limit_down", "NVDA.US", materiality="material")) == "critical"
     assert severity(ev("order_win", "NVDA.US")) == "warning"
+    falls = ev("shares_down", "NVDA.US", materiality="minor", evidence="falls")
+    assert severity(falls, title="Nvidia falls 9% as rules tighten") == "critical"
+    assert severity(falls, title="Nvidia falls as sales rise 9%") is None
     assert severity(ev("accident", "NVDA.US")) == "warning"
     assert severity(ev("accident", "NVDA.US"), title="Two killed in crash") == "critical"
     assert severity(ev("share_placement", "NVDA.US"), title="Raises HK$2 billion") == "warning"
@@ -294,6 +297,18 @@ def test_thesis_cooldown_is_keyed_by_thesis_and_event_type() -> None:
     assert dc.rule == "thesis:datacenter_build" and dc.severity == "info"
 
 
+def test_an_item_with_no_event_read_alerts_on_strong_sentiment_about_a_covered_name() -> None:
+    unread = item("a", "Nvidia rattled", score=-0.8, events=(), evidence=("rattled",))
+    [a] = evaluate([unread], History(), QUIET, now=NOW)
+    assert (a.rule, a.severity) == ("event", "warning")
+    assert a.message.startswith('event (none read): NVDA.US (subject); evidence "rattled"')
+    assert evaluate([replace(unread, id="b", cluster_id="s2", tags=replace(unread.tags,
+                    sentiment=Sentiment(label="neg", score=-0.4)))], History(), QUIET,
+                    now=NOW) == []  # fmt: skip
+    off = replace(QUIET, unread_event_sentiment=0.0)
+    assert evaluate([unread], History(), off, now=NOW) == []
+
+
 # --- thesis and risk ---------------------------------------------------------------------------
 
 
@@ -425,6 +440,7 @@ def test_old_rule_names_still_load_with_a_one_line_note(caplog: pytest.LogCaptur
         s = RuleSettings.from_config(old, origin="old.toml")
     assert s.enabled == {"event", "thesis", "risk"} and RENAMED_RULES["shock"] == "event"
     assert s.cooldown("event:order_win") == timedelta(minutes=15)
+    assert s.unread_event_sentiment == 0.7
     assert len(s.notes) == 4 and all("\n" not in n and "deprecated" in n for n in s.notes)
     assert (
         s.notes[0]

@@ -2,7 +2,9 @@
 
 Old names keep loading with a one-line deprecation note (``RuleSettings.notes``, logged by
 ``from_config``): the rule ``shock`` is now ``event`` (in ``enabled`` and ``cooldown_minutes``),
-and ``shock_threshold``/``shock_critical`` are ignored (the severity table grades events).
+``shock_threshold`` is now ``unread_event_sentiment`` (the sentiment from which an item about a
+covered company in which no event was read alerts) and ``shock_critical`` is ignored (the
+severity table grades events).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ log = logging.getLogger("thesiswatch.alerts")
 RULES: tuple[str, ...] = ("event", "risk", "thesis", "keyword", "spike", "drift")
 RENAMED_RULES: Mapping[str, str] = MappingProxyType({"shock": "event"})
 """Old rule name -> current name (old configs keep loading, with a note)."""
-RETIRED_KEYS: tuple[str, ...] = ("shock_threshold", "shock_critical")
+RENAMED_KEYS: Mapping[str, str] = MappingProxyType({"shock_threshold": "unread_event_sentiment"})
+RETIRED_KEYS: tuple[str, ...] = ("shock_critical",)
 
 DEFAULT_COOLDOWNS: Mapping[str, float] = MappingProxyType(
     {"event": 720, "thesis": 60, "risk": 60, "keyword": 30, "spike": 180, "drift": 720}
@@ -38,6 +41,7 @@ class RuleSettings:
 
     enabled: frozenset[str] = frozenset(RULES)
     max_item_age_hours: float = 0.0  # 0 = no limit
+    unread_event_sentiment: float = 0.6  # 0 = off
     thesis_challenge: bool = True
     thesis_min_strength: float = 0.5
     thesis_support_threshold: float = 0.8
@@ -86,6 +90,9 @@ class RuleSettings:
 
         for key, value in table.items():
             where = f"{origin}: rules.{key}"
+            if key in RENAMED_KEYS:
+                notes.append(f'{where}: now "{RENAMED_KEYS[key]}" (deprecated name, still read)')
+                key, where = RENAMED_KEYS[key], f"{origin}: rules.{RENAMED_KEYS[key]}"
             if key in RETIRED_KEYS:
                 notes.append(
                     f"{where}: ignored (deprecated: the severity table grades events, "

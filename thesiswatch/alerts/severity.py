@@ -119,6 +119,22 @@ _AMOUNT = re.compile(
     re.IGNORECASE,
 )
 _STAKE_PCT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|％|per ?cent)")
+_NEAR_PCT = re.compile(r"\D{0,12}?(\d+(?:\.\d+)?)\s*(?:%|％|per ?cent)", re.IGNORECASE)
+
+
+def move_size(event: Event, text: str) -> float | None:
+    """The size of a share move: the event's magnitude, or else a percentage named right after
+    the words it was read from ("falls 9%", "大跌17%", "涨约7%")."""
+    if event.magnitude is not None:
+        return event.magnitude
+    lowered = text.casefold()
+    for phrase in event.evidence:
+        at = lowered.find(phrase.casefold())
+        if at >= 0:
+            m = _NEAR_PCT.match(text, at + len(phrase))
+            if m:
+                return float(m.group(1))
+    return None
 
 
 def amount_usd_millions(text: str, usd_per: Mapping[str, float]) -> float | None:
@@ -176,24 +192,26 @@ def grade(events: Sequence[Event], relevance: Mapping[str, int], text: str,
         if not covered:
             continue
         subject = any(role == "subject" for _, role in covered)
+        size = move_size(event, text) if event.type in table.moves else None
         big_move = event.type in table.moves and (
             event.type in table.limit_moves
-            or (event.magnitude is not None and event.magnitude >= table.critical_move_pct)
+            or (size is not None and size >= table.critical_move_pct)
         )
         if event.materiality != "material" and not big_move:
             continue
         severity: Severity = "info" if event.type in table.info else "warning"
-        reason = "material event"
+        reason = "material event, covered subject"
         if subject and event.type in table.critical:
             severity, reason = "critical", f"{event.type} hits the subject"
         elif subject and event.type in table.critical_if_fatal and _FATAL.search(text):
             severity, reason = "critical", "fatal"
         elif subject and big_move:
-            size = "limit move" if event.magnitude is None else f"move {event.magnitude:g}%"
             severity = "critical"
-            reason = f"{size} >= {table.critical_move_pct:g}%"
-            if event.type in table.limit_moves and event.magnitude is None:
-                reason = "daily limit move"
+            reason = (
+                f"move {size:g}% >= {table.critical_move_pct:g}%"
+                if size is not None
+                else "daily limit move"
+            )
         elif subject and event.type in table.stakes:
             pct = [float(m.group(1)) for m in _STAKE_PCT.finditer(text)]
             usd = amount_usd_millions(text, table.usd_per)

@@ -72,6 +72,30 @@ def _event_reasons(items: Sequence[NewItem], s: RuleSettings) -> list[_Reason]:
     return list(best.values())
 
 
+def _unread_reason(items: Sequence[NewItem], s: RuleSettings) -> _Reason | None:
+    """An item about a covered company in which the tagger read no event at all, with strong
+    sentiment: the event reader's vocabulary missed it, the sentiment did not."""
+    limit = s.unread_event_sentiment
+    if limit <= 0:
+        return None
+    hits = [
+        it
+        for it in items
+        if not it.tags.events and it.tags.tickers and abs(it.tags.sentiment.score) >= limit
+    ]
+    if not hits:
+        return None
+    top = max(hits, key=lambda it: abs(it.tags.sentiment.score))
+    sent = top.tags.sentiment
+    why = f"event (none read): {', '.join(f'{t} (subject)' for t in top.tags.ticker_ids)}"
+    if sent.evidence:
+        why += f"; evidence {_quote(sent.evidence)}"
+    why += f"; warning: sentiment {sent.score:+.2f} (from ±{limit:.2f}) with no event read"
+    return _Reason(
+        rule="event", severity="warning", item=top, why=why, tickers=tuple(top.tags.ticker_ids)
+    )
+
+
 def _evidence_event(it: NewItem, st: ThesisStance) -> str:
     """The event type a stance was read from ("capex_raise: lifts AI spending"), or ""."""
     types = {e.type for e in it.tags.events}
@@ -195,6 +219,8 @@ def story_alert(
     reasons: list[_Reason] = []
     if "event" in s.enabled:
         reasons.extend(_event_reasons(group, s))
+        if not reasons and (r := _unread_reason(group, s)):
+            reasons.append(r)
     if "risk" in s.enabled and (r := _risk_reason(group, s)):
         reasons.append(r)
     if "thesis" in s.enabled:
@@ -217,7 +243,7 @@ def story_alert(
             ledger.cooled(rule, r.tickers, r.thesis, r.severity, at=at)
             for rule in (r.rule, *r.related)
         ):
-            continue  # this event, or another event of the same item, was just alerted
+            break  # a repeat of what just alerted: nothing at or below it goes out either
         primary = r
         break
     if primary is None:
