@@ -180,7 +180,7 @@ def test_one_story_in_many_sources_and_languages_alerts_once() -> None:
     # Re-running (a restart, a replay) raises nothing new: the id is already known.
     assert evaluate(story, History(recent_alerts=first), QUIET, now=NOW) == []
     # A later item of the same story does not re-alert, even with every cooldown off.
-    off = replace(QUIET, cooldown_minutes={})
+    off = replace(QUIET, cooldown_minutes={"event": 0})
     later = [item("en3", cluster="s1", source="CNBC", minutes_ago=0)]
     assert evaluate(later, History(recent_alerts=first), off, now=NOW + timedelta(hours=2)) == []
 
@@ -194,6 +194,23 @@ def test_a_repeat_in_another_language_or_source_does_not_alert_again() -> None:
     )
 
 
+def test_another_story_the_clusterer_linked_is_not_a_repeat() -> None:
+    ban = (ev("ban", "DEEPSEEK"),)
+    first = item("a", "Taiwan bars government agencies from using DeepSeek", events=ban,
+                 tickers=("DEEPSEEK",), cluster="s")  # fmt: skip
+    [alert] = evaluate([first], History(), QUIET, now=NOW)
+    off, later = replace(QUIET, cooldown_minutes={"event": 0}), NOW + timedelta(hours=3)
+    czech = item("b", "Czech ministries told to remove the Chinese chatbot app",
+                 events=ban, tickers=("DEEPSEEK",), cluster="s", minutes_ago=-175)  # fmt: skip
+    assert len(evaluate([czech], History(recent_alerts=[alert]), off, now=later)) == 1
+    # The same story in another language, or a near-identical title, is a repeat.
+    chinese = item("c", "台湾禁止政府机关使用DeepSeek", events=ban, tickers=("DEEPSEEK",),
+                   cluster="s", lang="zh", minutes_ago=-175)  # fmt: skip
+    again = replace(czech, id="d", title="Taiwan bars government agencies from DeepSeek")
+    for repeat in (chinese, again):
+        assert evaluate([repeat], History(recent_alerts=[alert]), off, now=later) == []
+
+
 def test_same_story_escalates_only_when_more_severe() -> None:
     order = (ev("order_win", "NVDA.US"),)
     first = evaluate([item("a", events=order, cluster="s")], History(), QUIET, now=NOW)
@@ -201,7 +218,7 @@ def test_same_story_escalates_only_when_more_severe() -> None:
     same = evaluate(
         [item("b", events=(ev("partnership", "NVDA.US"),), cluster="s")],
         History(recent_alerts=first),
-        replace(QUIET, cooldown_minutes={}),
+        replace(QUIET, cooldown_minutes={"event": 0}),
         now=NOW + timedelta(hours=2),
     )
     assert same == []

@@ -53,6 +53,7 @@ class AlertLedger:
         self.settings = settings
         self.now = now
         self.severity_by_id: dict[str, Severity] = {}
+        self.title_by_id: dict[str, str] = {}
         self.cooling: dict[tuple[str, str], tuple[datetime, int]] = {}
         for alert in recent:
             self.add(alert)
@@ -62,6 +63,7 @@ class AlertLedger:
         when it was raised; a story alert of this batch passes its item's time, so a backlog
         read in one poll is cooled by item time, as it would have been live)."""
         self.severity_by_id[alert.id] = alert.severity
+        self.title_by_id[alert.id] = alert.title
         if start is None:
             try:
                 start = as_utc(datetime.fromisoformat(alert.created))
@@ -86,6 +88,11 @@ class AlertLedger:
              if story_alert_id(cluster_id, s) in self.severity_by_id),  # type: ignore[arg-type]
             default=-1,
         )  # fmt: skip
+
+    def story_titles(self, cluster_id: str) -> list[str]:
+        """The titles of the alerts this story raised."""
+        ids = (story_alert_id(cluster_id, s) for s in ("info", "warning", "critical"))
+        return [self.title_by_id[i] for i in ids if i in self.title_by_id]
 
     def cooled(
         self,

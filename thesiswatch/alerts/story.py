@@ -21,7 +21,14 @@ from thesiswatch.alerts.settings import RuleSettings
 from thesiswatch.alerts.severity import grade, is_schedule
 from thesiswatch.clock import as_utc, iso_seconds
 from thesiswatch.records import SEVERITY_RANK, Alert, Severity
+from thesiswatch.signals.cluster import shingles, similarity
+from thesiswatch.signals.lang import detect_lang
 from thesiswatch.signals.models import ThesisStance
+
+DISTINCT_TITLE = 0.3
+"""Below this title similarity, an item in the alerted story's own language is another story
+the clusterer linked (same subject and main event within 12 h: two governments banning one
+app), not a repeat."""
 
 _STORY_RULE_ORDER = {"event": 0, "risk": 1, "thesis": 2, "keyword": 3}
 
@@ -232,7 +239,15 @@ def story_alert(
     reasons.sort(
         key=lambda r: (-SEVERITY_RANK[r.severity], _STORY_RULE_ORDER[r.rule.split(":")[0]])
     )
-    # A story already alerted alerts again only when the new alert is more severe.
+    # A story already alerted alerts again only when the new alert is more severe; an item
+    # that reads as another story in the same language (a dissimilar title) is a story of its own.
+    titles = ledger.story_titles(cluster_id)
+    if titles and all(
+        detect_lang(t) == it.lang and similarity(shingles(t), shingles(it.title)) < DISTINCT_TITLE
+        for it in group
+        for t in titles
+    ):
+        cluster_id = f"{cluster_id}/{group[0].id}"
     past_rank = ledger.story_rank(cluster_id)
     primary = None
     for r in reasons:
