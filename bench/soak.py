@@ -435,7 +435,7 @@ def main() -> int:
     ]
     rules = ""
     if args.cooldown_minutes is not None:
-        names = ("shock", "thesis", "risk", "keyword", "spike", "drift")
+        names = ("event", "thesis", "risk", "keyword", "spike", "drift")
         rules = "[rules.cooldown_minutes]\n" + "".join(
             f"{n} = {args.cooldown_minutes}\n" for n in names
         )

@@ -348,14 +348,24 @@ def rules() -> None:
 
 @rules.command("test")
 @global_options
-@click.option("--days", default=7, show_default=True, help="How far back to replay.")
-@click.option("--rule", "rule_name", default=None, help="Only this keyword rule.")
+@click.option("--days", type=int, default=None, help="How far back to replay (default 7).")
+@click.option("--since", default=None, help="ISO date/time or span (24h, 7d), instead of --days.")
+@click.option(
+    "--rule", "rule_name", default=None,
+    help="Only this rule: event, event:<type>, thesis, risk, spike, drift or a keyword rule.",
+)  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True,
+    help="jsonl: each would-be alert as its alert JSON, with item_ids.",
+)  # fmt: skip
 @handle_errors
-def rules_test(days: int, rule_name: str | None) -> None:
+def rules_test(days: int | None, since: str | None, rule_name: str | None, fmt: str) -> None:
     """Replay the configured rules over stored history: what they would have fired."""
     from thesiswatch.rule_replay import replay_rules
 
-    replay_rules(_obj(), sys.stdout, days=days, rule_name=rule_name)
+    replay_rules(
+        _obj(), sys.stdout, days=days, since=parse_since(since), rule_name=rule_name, fmt=fmt
+    )
 
 
 def main() -> None:

@@ -290,6 +290,7 @@ class Pipeline:
                             NewItem(
                                 id=it.id,
                                 title=it.title,
+                                summary=it.summary or "",
                                 url=it.url,
                                 source=source.name,
                                 lang=tags.lang,

@@ -92,3 +92,49 @@ def test_global_options_work_before_and_after_the_command(
     for result in (before, after):
         assert result.exit_code == 1
         assert "config file not found" in result.stderr
+
+
+def test_rules_test_prints_would_be_alerts_as_jsonl_with_item_ids(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from thesiswatch.feeds.models import Item
+    from thesiswatch.signals.sentiment import default_scorer
+    from thesiswatch.signals.tagger import Tagger
+    from thesiswatch.store import Store
+    from thesiswatch.watchlists import load_watchlist
+
+    tagger = Tagger(load_watchlist(None), default_scorer())
+    now = datetime.now(UTC)
+    rows = [
+        ("a", "Nvidia shares plunge 17% as DeepSeek rattles AI chip investors", 3, "s1"),
+        ("b", "英伟达股价大跌17%", 2, "s1"),  # the same story: no second alert
+        ("c", "Xiaomi to announce annual results on March 18", 1, "s2"),  # schedule: none
+        ("d", "Nvidia shares plunge 17% as DeepSeek rattles AI chip investors", 24 * 5, "s0"),
+    ]
+    db = tmp_path / "tw.db"
+    with Store.open(db) as store:
+        store.save_items(
+            [
+                (
+                    Item(id=i, source_id="src", title=t, published=now - timedelta(hours=h)),
+                    tagger.tag(t),
+                )
+                for i, t, h, _ in rows
+            ],
+            clusters={i: c for i, _, _, c in rows},
+        )
+    config = tmp_path / "old.toml"
+    config.write_text('[rules]\nenabled = ["shock", "thesis", "risk"]\n', encoding="utf-8")
+    args = ["--db", str(db), "--config", str(config), "rules", "test", "--format", "jsonl"]
+    result = runner.invoke(cli, [*args, "--since", "2d"])
+    assert result.exit_code == 0, result.output
+    [alert] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert alert["rule"] == "event:shares_down" and alert["severity"] == "critical"
+    assert alert["item_ids"] == ["a"] and alert["tickers"][0] == "NVDA.US"
+    assert 'rule "shock" is now "event"' in result.stderr
+    week = runner.invoke(cli, [*args, "--days", "7"])
+    assert [json.loads(x)["item_ids"] for x in week.stdout.splitlines()] == [["d"], ["a"]]
+    both = runner.invoke(cli, [*args, "--days", "7", "--since", "2d"])
+    assert both.exit_code != 0 and "not both" in both.stderr

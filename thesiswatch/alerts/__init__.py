@@ -7,20 +7,24 @@ store through the typed ``HistorySource`` protocol by ``read_history``) and thre
 the network. Delivery is the other half: ``sinks`` (by kind: local, webhook, chat bots,
 Apprise), ``dispatch`` (retries, ledger) and ``format`` (alert JSON, digests).
 
-Modules: ``settings`` (thresholds, ``[rules]``), ``keyword`` (user rules), ``history``
-(inputs and the store protocol), ``ledger`` (ids, cooldowns), ``story`` and ``trends`` (the
-rules), ``engine`` (``evaluate``), ``replay``.
+Modules: ``settings`` (thresholds, ``[rules]``, old names), ``severity`` (materiality and
+the severity table, ``[rules.severity]``), ``keyword`` (user rules), ``history`` (inputs and
+the store protocol), ``ledger`` (ids, cooldowns), ``story`` and ``trends`` (the rules),
+``engine`` (``evaluate``), ``replay``.
 
 Rules (``Alert.rule``):
 
-``shock``
-    an item about a covered ticker (or DeepSeek) whose sentiment is strong:
-    ``|score| >= shock_threshold``; ``critical`` from ``shock_critical`` on.
-``thesis``
-    an item that challenges a thesis (``thesis_challenge``, stance strength at least
-    ``thesis_min_strength``), or supports one strongly (strength at least
-    ``thesis_support_threshold``). The ``risk`` board is left to the next rule.
-``risk``
+``event:<type>``
+    a material event (``severity.grade``: a ``material`` type of the taxonomy, not negated,
+    a covered company with relevance >= 50 as subject or counterparty; a share move of 5 % or
+    more whatever its type), graded by the severity table: ``critical`` for what moves a
+    position, ``warning`` for the rest.
+``thesis[:<type>]``
+    thesis evidence: an item that challenges a thesis (``thesis_challenge``, stance strength
+    at least ``thesis_min_strength``; ``warning``), or supports one strongly (strength at
+    least ``thesis_support_threshold``; ``info``), read from an event or, in an item about a
+    covered company, from a cue. The ``risk`` board is left to the next rule.
+``risk[:<type>]``
     an item showing one of the report's risks materialising: stance ``risk: support``.
 ``keyword:<name>``
     a user rule (``KeywordRule``) matched the title or summary, in either language.
@@ -34,15 +38,17 @@ Rules (``Alert.rule``):
     ``drift_window_days`` days flips sign against yesterday's window (and reaches
     ``drift_min_net``), or crosses ``±drift_threshold``.
 
-One alert per story: the items of one cluster raise at most one alert whatever the number of
-rules they trip; the strongest reason (by severity, then in the order above) names the alert
-and the others are listed in its message with the story's sources. ``Alert.id`` is a hash of
-(rule, cluster id, key), so evaluating the same items again yields the same ids; an alert whose
-id is among ``History.recent_alerts`` is not raised again, and a story already alerted raises
-another alert only when the new one is more severe. Cooldown: after an alert of a rule about a
-ticker (or a thesis), that rule stays quiet about it for ``cooldown_minutes[rule]`` unless the
-new alert is more severe. With ``max_item_age_hours`` set, items published longer ago than
-that (a first backfill of old entries) raise no story alerts. Muted tickers (``History.muted``) raise none either.
+Items naming a schedule/procedure event never raise a story alert. One alert per story: the
+items of one cluster raise at most one alert whatever the number of rules they trip; the
+strongest reason (by severity, then in the order above) names the alert and the others are
+listed in its message with the story's sources. A story alert's id is a hash of (cluster id,
+severity), so evaluating the same items again yields the same ids, and a story already
+alerted raises another alert only when the new one is more severe. Cooldown: after an
+``event:<type>`` alert about a ticker, the same event type about it stays quiet for
+``cooldown_minutes["event"]`` (``thesis``/``risk``: per thesis and event type) unless the new
+alert is more severe. With ``max_item_age_hours`` set, items published longer ago than that
+(a first backfill of old entries) raise no story alerts. Muted tickers (``History.muted``)
+raise none either.
 """
 
 from __future__ import annotations
@@ -52,10 +58,11 @@ from thesiswatch.alerts.history import History, HistorySource, NewItem, read_his
 from thesiswatch.alerts.keyword import KeywordRule
 from thesiswatch.alerts.ledger import alert_id
 from thesiswatch.alerts.replay import replay
-from thesiswatch.alerts.settings import DEFAULT_COOLDOWNS, RULES, RuleSettings
+from thesiswatch.alerts.settings import DEFAULT_COOLDOWNS, RENAMED_RULES, RULES, RuleSettings
 
 __all__ = [
     "DEFAULT_COOLDOWNS",
+    "RENAMED_RULES",
     "RULES",
     "History",
     "HistorySource",

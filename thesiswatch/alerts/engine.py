@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from thesiswatch.alerts.history import History, NewItem
 from thesiswatch.alerts.ledger import AlertLedger, all_muted
 from thesiswatch.alerts.settings import RuleSettings
-from thesiswatch.alerts.story import story_alert
+from thesiswatch.alerts.story import story_alert, story_time
 from thesiswatch.alerts.trends import drift_alerts, spike_alerts
 from thesiswatch.clock import as_utc
 from thesiswatch.records import SEVERITY_RANK, Alert
@@ -37,7 +37,7 @@ def evaluate(
     for cluster_id, group in clusters.items():
         alert = story_alert(cluster_id, group, settings, history, ledger, now)
         if alert is not None and alert.id not in ledger.severity_by_id:
-            ledger.add(alert)
+            ledger.add(alert, start=story_time(group, now))
             alerts.append(alert)
     if "spike" in settings.enabled:
         alerts.extend(spike_alerts(items, history, settings, ledger, now))

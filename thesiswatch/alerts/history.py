@@ -69,6 +69,9 @@ class NewItem:
                 tickers=tuple(stored.mentions),
                 theses=tuple(stored.stances),
                 sentiment=sentiment,
+                events=tuple(stored.events),
+                relevance=tuple(stored.relevance.items()),
+                by_ticker=tuple(stored.by_ticker.items()),
             ),
             cluster_id=stored.cluster_id or stored.id,
         )

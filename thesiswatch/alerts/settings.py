@@ -1,7 +1,15 @@
-"""Rule thresholds: ``RuleSettings`` and the validation of the ``[rules]`` config table."""
+"""Rule thresholds: ``RuleSettings`` and the validation of the ``[rules]`` config table.
+
+Old names keep loading with a one-line deprecation note (``RuleSettings.notes``, logged by
+``from_config``): the rule ``shock`` is now ``event`` (in ``enabled`` and ``cooldown_minutes``),
+``shock_threshold`` is now ``unread_event_sentiment`` (the sentiment from which an item about a
+covered company in which no event was read alerts) and ``shock_critical`` is ignored (the
+severity table grades events).
+"""
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -10,13 +18,20 @@ from types import MappingProxyType
 from typing import Any
 
 from thesiswatch.alerts.keyword import KeywordRule
+from thesiswatch.alerts.severity import SeverityTable
 from thesiswatch.errors import ConfigError
 from thesiswatch.records import SEVERITIES
 
-RULES: tuple[str, ...] = ("shock", "risk", "thesis", "keyword", "spike", "drift")
+log = logging.getLogger("thesiswatch.alerts")
+
+RULES: tuple[str, ...] = ("event", "risk", "thesis", "keyword", "spike", "drift")
+RENAMED_RULES: Mapping[str, str] = MappingProxyType({"shock": "event"})
+"""Old rule name -> current name (old configs keep loading, with a note)."""
+RENAMED_KEYS: Mapping[str, str] = MappingProxyType({"shock_threshold": "unread_event_sentiment"})
+RETIRED_KEYS: tuple[str, ...] = ("shock_critical",)
 
 DEFAULT_COOLDOWNS: Mapping[str, float] = MappingProxyType(
-    {"shock": 30, "thesis": 60, "risk": 60, "keyword": 30, "spike": 180, "drift": 720}
+    {"event": 720, "thesis": 60, "risk": 60, "keyword": 30, "spike": 180, "drift": 720}
 )
 
 
@@ -26,8 +41,7 @@ class RuleSettings:
 
     enabled: frozenset[str] = frozenset(RULES)
     max_item_age_hours: float = 0.0  # 0 = no limit
-    shock_threshold: float = 0.6
-    shock_critical: float = 0.85
+    unread_event_sentiment: float = 0.6  # 0 = off
     thesis_challenge: bool = True
     thesis_min_strength: float = 0.5
     thesis_support_threshold: float = 0.8
@@ -41,6 +55,8 @@ class RuleSettings:
     spike_factor: float = 3.0
     cooldown_minutes: Mapping[str, float] = field(default_factory=lambda: DEFAULT_COOLDOWNS)
     keywords: tuple[KeywordRule, ...] = ()
+    severity: SeverityTable = field(default_factory=SeverityTable)
+    notes: tuple[str, ...] = ()  # deprecation notes from from_config, one line each
 
     def cooldown(self, rule: str) -> timedelta:
         base = rule.split(":", 1)[0]
@@ -54,14 +70,38 @@ class RuleSettings:
         """Validate the ``[rules]`` table; unknown keys and bad values raise ``ConfigError``
         naming the file (``origin``), the key and what was expected.
 
-        >>> RuleSettings.from_config({"shock_threshold": 0.7, "keyword": [
-        ...     {"name": "export", "match": "+出口管制 !传闻", "severity": "warning"}]}).shock_threshold
+        >>> RuleSettings.from_config({"thesis_min_strength": 0.7, "keyword": [
+        ...     {"name": "export", "match": "+出口管制 !传闻", "severity": "warning"}]}).thesis_min_strength
         0.7
+        >>> RuleSettings.from_config({"enabled": ["shock"]}).notes
+        ('config: rules.enabled: rule "shock" is now "event" (deprecated name, still read)',)
         """
-        known = {f.name: f for f in fields(cls)} | {"keyword": None}
+        known = {f.name: f for f in fields(cls) if f.name != "notes"} | {"keyword": None}
         kwargs: dict[str, Any] = {}
+        notes: list[str] = []
+
+        def renamed(rule: str, where: str) -> str:
+            base, sep, rest = rule.partition(":")
+            if base in RENAMED_RULES:
+                new = RENAMED_RULES[base] + sep + rest
+                notes.append(f'{where}: rule "{rule}" is now "{new}" (deprecated name, still read)')
+                return new
+            return rule
+
         for key, value in table.items():
             where = f"{origin}: rules.{key}"
+            if key in RENAMED_KEYS:
+                notes.append(f'{where}: now "{RENAMED_KEYS[key]}" (deprecated name, still read)')
+                key, where = RENAMED_KEYS[key], f"{origin}: rules.{RENAMED_KEYS[key]}"
+            if key in RETIRED_KEYS:
+                notes.append(
+                    f"{where}: ignored (deprecated: the severity table grades events, "
+                    "see [rules.severity])"
+                )
+                continue
+            if key == "severity":
+                kwargs[key] = SeverityTable.from_config(value, where=where)
+                continue
             if key not in known:
                 raise ConfigError(
                     f"{where}: unknown key (expected one of: {', '.join(sorted(known))})"
@@ -74,12 +114,15 @@ class RuleSettings:
                     for i, row in enumerate(value)
                 )
             elif key == "enabled":
-                if not isinstance(value, list) or not all(v in RULES for v in value):
+                if not isinstance(value, list) or not all(
+                    isinstance(v, str) and renamed(v, where) in RULES for v in value
+                ):
                     raise ConfigError(f"{where}: expected a list of rule names from {list(RULES)}")
-                kwargs[key] = frozenset(value)
+                kwargs[key] = frozenset(RENAMED_RULES.get(v, v) for v in value)
             elif key == "cooldown_minutes":
                 if not isinstance(value, dict):
                     raise ConfigError(f"{where}: expected a table of rule = minutes")
+                value = {renamed(rule, where): minutes for rule, minutes in value.items()}
                 for rule, minutes in value.items():
                     if rule.split(":", 1)[0] not in RULES:
                         raise ConfigError(
@@ -99,7 +142,9 @@ class RuleSettings:
                 if isinstance(default, int) and not isinstance(value, int):
                     raise ConfigError(f"{where}: expected a whole number")
                 kwargs[key] = value
-        return cls(**kwargs)
+        for note in dict.fromkeys(notes):
+            log.warning("%s", note)
+        return cls(**kwargs, notes=tuple(dict.fromkeys(notes)))
 
 
 def _is_number(value: object) -> bool:

@@ -1,5 +1,13 @@
-"""Story rules: shock, thesis, risk and keyword, one alert per story (cluster) with the
-strongest reason first and the others listed in its message."""
+"""Story rules: event, risk, thesis and keyword, one alert per story (cluster) with the
+strongest reason first and the others listed in its message.
+
+``event``: a material event (``severity.grade``) with a covered company as subject or
+counterparty, graded by the severity table; the alert's rule is ``event:<type>``.
+``risk`` / ``thesis``: thesis evidence (a listed risk materialising; a thesis challenged or
+strongly supported); the rule carries the event type the evidence was read from
+(``thesis:capex_raise``), or none when a cue alone gave it. Items whose main event is a
+schedule/procedure type raise nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,54 +16,112 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from thesiswatch.alerts.history import History, NewItem
-from thesiswatch.alerts.ledger import AlertLedger, alert_id, unique
+from thesiswatch.alerts.ledger import AlertLedger, story_alert_id, unique
 from thesiswatch.alerts.settings import RuleSettings
-from thesiswatch.clock import iso_seconds
+from thesiswatch.alerts.severity import grade, is_schedule
+from thesiswatch.clock import as_utc, iso_seconds
 from thesiswatch.records import SEVERITY_RANK, Alert, Severity
+from thesiswatch.signals.cluster import shingles, similarity
+from thesiswatch.signals.lang import detect_lang
+from thesiswatch.signals.models import ThesisStance
 
-_STORY_RULE_ORDER = {"shock": 0, "risk": 1, "thesis": 2, "keyword": 3}
+DISTINCT_TITLE = 0.3
+"""Below this title similarity, an item in the alerted story's own language is another story
+the clusterer linked (same subject and main event within 12 h: two governments banning one
+app), not a repeat."""
+
+_STORY_RULE_ORDER = {"event": 0, "risk": 1, "thesis": 2, "keyword": 3}
 
 
 @dataclass(frozen=True, kw_only=True)
 class _Reason:
     rule: str
-    key: str
     severity: Severity
     item: NewItem
     why: str
+    tickers: tuple[str, ...] = ()
     thesis: str | None = None
     stance: str | None = None
+    related: tuple[str, ...] = ()  # the other event rules of the same item
 
 
-def _fmt(x: float) -> str:
-    return f"{x:+.2f}"
+def _quote(phrases: Sequence[str]) -> str:
+    return ", ".join(f'"{p}"' for p in phrases[:3])
 
 
-def _shock_reason(items: Sequence[NewItem], s: RuleSettings) -> _Reason | None:
-    candidates = [
-        it for it in items if it.tags.tickers and abs(it.tags.sentiment.score) >= s.shock_threshold
-    ]
-    if not candidates:
+def _is_schedule(it: NewItem) -> bool:
+    return is_schedule(it.tags.events)
+
+
+def _event_reasons(items: Sequence[NewItem], s: RuleSettings) -> list[_Reason]:
+    best: dict[str, _Reason] = {}
+    for it in items:
+        text = f"{it.title}\n{it.summary}"
+        graded = grade(it.tags.events, dict(it.tags.relevance), text, s.severity)
+        types = tuple(dict.fromkeys(f"event:{g.event.type}" for g in graded))
+        for g in graded:
+            rule = f"event:{g.event.type}"
+            if rule in best and SEVERITY_RANK[best[rule].severity] >= SEVERITY_RANK[g.severity]:
+                continue
+            who = ", ".join(f"{t} ({role})" for t, role in g.covered)
+            why = f"event {g.event.type}: {who}"
+            if g.event.evidence:
+                why += f"; evidence {_quote(g.event.evidence)}"
+            why += f"; {g.severity}: {g.reason}"
+            best[rule] = _Reason(
+                rule=rule,
+                severity=g.severity,
+                item=it,
+                why=why,
+                tickers=tuple(t for t, _ in g.covered),
+                related=tuple(t for t in types if t != rule),
+            )
+    return list(best.values())
+
+
+def _unread_reason(items: Sequence[NewItem], s: RuleSettings) -> _Reason | None:
+    """An item about a covered company in which the tagger read no event at all, with strong
+    sentiment: the event reader's vocabulary missed it, the sentiment did not."""
+    limit = s.unread_event_sentiment
+    if limit <= 0:
         return None
-    top = max(candidates, key=lambda it: abs(it.tags.sentiment.score))
+    hits = [
+        it
+        for it in items
+        if not it.tags.events and it.tags.tickers and abs(it.tags.sentiment.score) >= limit
+    ]
+    if not hits:
+        return None
+    top = max(hits, key=lambda it: abs(it.tags.sentiment.score))
     sent = top.tags.sentiment
-    sev: Severity = "critical" if abs(sent.score) >= s.shock_critical else "warning"
-    why = (
-        f"shock: sentiment {_fmt(sent.score)} ({sent.label}; threshold ±{s.shock_threshold:.2f}"
-        f"{', critical from ±' + format(s.shock_critical, '.2f') if sev == 'critical' else ''})"
-        f" about {', '.join(top.tags.ticker_ids)}"
-    )
+    why = f"event (none read): {', '.join(f'{t} (subject)' for t in top.tags.ticker_ids)}"
     if sent.evidence:
-        why += f"; evidence: {', '.join(sent.evidence[:6])}"
-    opposite = [it for it in candidates if (it.tags.sentiment.score > 0) != (sent.score > 0)]
-    if opposite:
-        why += f"; contested: {len(opposite)} other source(s) read it the other way"
-    return _Reason(rule="shock", key=sent.label, severity=sev, item=top, why=why)
+        why += f"; evidence {_quote(sent.evidence)}"
+    why += f"; warning: sentiment {sent.score:+.2f} (from ±{limit:.2f}) with no event read"
+    return _Reason(
+        rule="event", severity="warning", item=top, why=why, tickers=tuple(top.tags.ticker_ids)
+    )
+
+
+def _evidence_event(it: NewItem, st: ThesisStance) -> str:
+    """The event type a stance was read from ("capex_raise: lifts AI spending"), or ""."""
+    types = {e.type for e in it.tags.events}
+    for phrase in st.evidence:
+        head = phrase.split(":", 1)[0].strip()
+        if head in types:
+            return head
+    return ""
+
+
+def _stance_phrases(st: ThesisStance) -> list[str]:
+    return [p.split(": ", 1)[-1] for p in st.evidence]
 
 
 def _thesis_reasons(items: Sequence[NewItem], s: RuleSettings) -> list[_Reason]:
-    best: dict[tuple[str, str], tuple[float, NewItem, tuple[str, ...]]] = {}
+    best: dict[tuple[str, str], tuple[float, NewItem, ThesisStance]] = {}
     for it in items:
+        if _is_schedule(it):
+            continue
         for st in it.tags.theses:
             if st.thesis == "risk":
                 continue
@@ -64,21 +130,30 @@ def _thesis_reasons(items: Sequence[NewItem], s: RuleSettings) -> list[_Reason]:
             else:
                 ok = st.strength >= s.thesis_support_threshold
             key = (st.thesis, st.stance)
+            etype = _evidence_event(it, st)
+            if not it.tags.tickers and (not etype or etype in s.severity.thesis_needs_cover):
+                continue  # a cue, or a launch, about no covered company: not evidence enough
             if ok and (key not in best or st.strength > best[key][0]):
-                best[key] = (st.strength, it, st.evidence)
+                best[key] = (st.strength, it, st)
     out = []
-    for (thesis, stance), (strength, it, evidence) in best.items():
-        limit = s.thesis_min_strength if stance == "challenge" else s.thesis_support_threshold
-        why = f"thesis: {stance}s {thesis} (strength {strength:.2f} >= {limit:.2f})"
-        if evidence:
-            why += f"; evidence: {', '.join(evidence[:6])}"
+    for (thesis, stance), (strength, it, st) in best.items():
+        etype = _evidence_event(it, st)
+        why = f"thesis {thesis}: {stance}"
+        why += f" from event {etype}" if etype else " from a thesis cue"
+        if st.evidence:
+            why += f"; evidence {_quote(_stance_phrases(st))}"
+        why += (
+            f"; warning: a thesis challenge (strength {strength:.2f})"
+            if stance == "challenge"
+            else f"; info: thesis support (strength {strength:.2f})"
+        )
         out.append(
             _Reason(
-                rule="thesis",
-                key=f"{thesis}:{stance}",
+                rule=f"thesis:{etype}" if etype else "thesis",
                 severity="warning" if stance == "challenge" else "info",
                 item=it,
                 why=why,
+                tickers=tuple(it.tags.ticker_ids),
                 thesis=thesis,
                 stance=stance,
             )
@@ -91,18 +166,28 @@ def _risk_reason(items: Sequence[NewItem], s: RuleSettings) -> _Reason | None:
     hits = [
         (st, it)
         for it in items
+        if not _is_schedule(it)
         for st in it.tags.theses
-        if st.thesis == "risk" and st.stance == "support"
+        if st.thesis == "risk"
+        and st.stance == "support"
+        and (it.tags.tickers or _evidence_event(it, st))
     ]
     if not hits:
         return None
     st, it = max(hits, key=lambda h: h[0].strength)
-    why = f"risk: a listed risk is materialising (strength {st.strength:.2f})"
+    etype = _evidence_event(it, st)
+    why = "risk: a listed risk is materialising" + (f" (event {etype})" if etype else "")
     if st.evidence:
-        why += f"; evidence: {', '.join(st.evidence[:6])}"
-    sev: Severity = "critical" if it.tags.sentiment.score <= -s.shock_critical else "warning"
+        why += f"; evidence {_quote(_stance_phrases(st))}"
+    why += "; warning: thesis evidence against the report"
     return _Reason(
-        rule="risk", key="risk", severity=sev, item=it, why=why, thesis="risk", stance="support"
+        rule=f"risk:{etype}" if etype else "risk",
+        severity="warning",
+        item=it,
+        why=why,
+        tickers=tuple(it.tags.ticker_ids),
+        thesis="risk",
+        stance="support",
     )
 
 
@@ -115,14 +200,19 @@ def _keyword_reasons(items: Sequence[NewItem], s: RuleSettings) -> list[_Reason]
                 out.append(
                     _Reason(
                         rule=f"keyword:{rule.name}",
-                        key=rule.name,
                         severity=rule.severity,
                         item=it,
                         why=f"keyword: rule {rule.name!r} matched {', '.join(hits)}",
+                        tickers=tuple(it.tags.ticker_ids),
                     )
                 )
                 break
     return out
+
+
+def story_time(group: Sequence[NewItem], now: datetime) -> datetime:
+    """When a story's items appeared: the latest published time, never after ``now``."""
+    return min(max(as_utc(it.published) for it in group), now)
 
 
 def story_alert(
@@ -134,8 +224,10 @@ def story_alert(
     now: datetime,
 ) -> Alert | None:
     reasons: list[_Reason] = []
-    if "shock" in s.enabled and (r := _shock_reason(group, s)):
-        reasons.append(r)
+    if "event" in s.enabled:
+        reasons.extend(_event_reasons(group, s))
+        if not reasons and (r := _unread_reason(group, s)):
+            reasons.append(r)
     if "risk" in s.enabled and (r := _risk_reason(group, s)):
         reasons.append(r)
     if "thesis" in s.enabled:
@@ -147,38 +239,30 @@ def story_alert(
     reasons.sort(
         key=lambda r: (-SEVERITY_RANK[r.severity], _STORY_RULE_ORDER[r.rule.split(":")[0]])
     )
-    tickers = unique(t for it in group for t in it.tags.ticker_ids)
-
-    # Already alerted for this story? Then only a more severe alert goes out.
-    candidate_keys = {(r.rule, r.key) for r in reasons} | {
-        ("shock", "neg"),
-        ("shock", "pos"),
-        ("risk", "risk"),
-    }
-    candidate_keys |= {(f"keyword:{k.name}", k.name) for k in s.keywords}
-    theses = {st.thesis for it in group for st in it.tags.theses}
-    candidate_keys |= {("thesis", f"{t}:{st}") for t in theses for st in ("support", "challenge")}
-    past = [
-        ledger.severity_by_id[i]
-        for i in (alert_id(rule, cluster_id, key) for rule, key in candidate_keys)
-        if i in ledger.severity_by_id
-    ]
-    past_rank = max((SEVERITY_RANK[p] for p in past), default=-1)
-
+    # A story already alerted alerts again only when the new alert is more severe; an item
+    # that reads as another story in the same language (a dissimilar title) is a story of its own.
+    titles = ledger.story_titles(cluster_id)
+    if titles and all(
+        detect_lang(t) == it.lang and similarity(shingles(t), shingles(it.title)) < DISTINCT_TITLE
+        for it in group
+        for t in titles
+    ):
+        cluster_id = f"{cluster_id}/{group[0].id}"
+    past_rank = ledger.story_rank(cluster_id)
     primary = None
     for r in reasons:
         if SEVERITY_RANK[r.severity] <= past_rank:
             continue
-        thesis = r.thesis
-        if ledger.cooled(r.rule, tickers, thesis, r.severity):
-            continue
+        at = story_time(group, now)
+        if any(
+            ledger.cooled(rule, r.tickers, r.thesis, r.severity, at=at)
+            for rule in (r.rule, *r.related)
+        ):
+            break  # a repeat of what just alerted: nothing at or below it goes out either
         primary = r
         break
     if primary is None:
         return None
-    key = primary.key
-    if past_rank >= 0 and alert_id(primary.rule, cluster_id, key) in ledger.severity_by_id:
-        key = f"{key}@{primary.severity}"  # an escalation of the same reason
     others = [r for r in reasons if r is not primary]
     thesis_reason = primary if primary.thesis else next((r for r in others if r.thesis), None)
     sources = unique(it.source for it in group)
@@ -189,14 +273,14 @@ def story_alert(
         f"sources ({len(sources)}): {', '.join(sources)}" if sources else f"items: {len(group)}"
     )
     return Alert(
-        id=alert_id(primary.rule, cluster_id, key),
+        id=story_alert_id(cluster_id, primary.severity),
         created=iso_seconds(now),
         rule=primary.rule,
         severity=primary.severity,
         title=primary.item.title,
         message=". ".join(parts),
         url=primary.item.url or next((it.url for it in group if it.url), ""),
-        tickers=tickers,
+        tickers=unique([*primary.tickers, *(t for it in group for t in it.tags.ticker_ids)]),
         thesis=thesis_reason.thesis if thesis_reason else None,
         stance=thesis_reason.stance if thesis_reason else None,
         item_ids=tuple(it.id for it in group),
