@@ -13,6 +13,7 @@ from thesiswatch.store.models import (
     StoreStats,
     ThesisSummary,
 )
+from thesiswatch.store.sources import poll_overdue
 from thesiswatch.store.triage import AlertsMixin
 
 
@@ -147,6 +148,18 @@ class StatsMixin(AlertsMixin):
         ]
 
     @_api
+    def overdue_sources(self, now: datetime) -> int:
+        """Active sources whose poll is overdue (nobody polls them: see ``poll_overdue``)."""
+        return sum(
+            1
+            for attempt, next_poll, interval in self._conn.execute(
+                "SELECT last_attempt, next_poll, coalesce(poll_interval, interval) FROM sources "
+                "WHERE active = 1 AND last_attempt IS NOT NULL"
+            )
+            if poll_overdue(from_iso(attempt), from_iso(next_poll), interval, now)
+        )
+
+    @_api
     def stats(self, now: datetime) -> StoreStats:
         conn = self._conn
         start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -163,6 +176,7 @@ class StatsMixin(AlertsMixin):
             "sum(active = 1) FROM sources"
         ).fetchone()
         return StoreStats(
+            overdue_sources=self.overdue_sources(now),
             items_total=total,
             items_today=items_today,
             alerts_today=alerts_today,

@@ -97,6 +97,7 @@ class FetchConfig:
     rsshub_base: str | None = None
     default_interval: int = 900
     sec_contact: str | None = None  # e-mail for SEC's required User-Agent
+    adaptive: bool = True  # stretch quiet feeds' intervals (the demo turns it off)
 
 
 @dataclass(frozen=True, kw_only=True)

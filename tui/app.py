@@ -88,6 +88,7 @@ class ThesisWatchApp(AppHost):
         pipeline: Pipeline | None = None,
         clock: Clock | None = None,
         watch_interval: float = 2.0,
+        daemon_probe: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -96,11 +97,15 @@ class ThesisWatchApp(AppHost):
         self.pipeline = pipeline
         self.clock: Clock = clock or system_clock
         self.watch_interval = watch_interval
-        self.stale_screens: dict[Screen[Any], None] = {}
+        self.daemon_probe = daemon_probe
+        """Attached mode: True while the daemon holds the database's lock (checked each tick)."""
+        self.daemon_alive: bool | None = None
+        self.stale_screens: set[Screen[Any]] = set()
         """Screens below the top one that missed a data change (they re-read on resume)."""
         self._data_version: object = None
         self._stop_polling = asyncio.Event()
         self._stats: StoreStats | None = None
+        self._overdue_read: tuple[datetime, int] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -116,6 +121,7 @@ class ThesisWatchApp(AppHost):
 
     def on_mount(self) -> None:
         self._data_version = self.store.data_version()
+        self.check_daemon()
         self.set_interval(self.watch_interval, self.check_for_changes, name="watch-db")
         # ages ("5m", "2h") and the 24 h windows move on even when no data arrives
         self.set_interval(AGE_REFRESH, self.data_changed, name="refresh-ages")
@@ -186,8 +192,29 @@ class ThesisWatchApp(AppHost):
 
     # -- data changes ---------------------------------------------------------------------
 
+    def check_daemon(self) -> None:
+        """Attached mode: notice the daemon stopping (its lock released) or starting again."""
+        if self.daemon_probe is None or self.pipeline is not None:
+            return
+        alive = self.daemon_probe()
+        if alive == self.daemon_alive:
+            return
+        was, self.daemon_alive = self.daemon_alive, alive
+        if not alive:
+            self.notify(
+                "The daemon stopped: nothing is polling. Start `thesiswatch daemon` again.",
+                title="Daemon stopped",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+        elif was is False:
+            self.notify("The daemon is running again.", timeout=4)
+        self.update_status()
+
     def check_for_changes(self) -> None:
         """Timer: re-read when another connection (the daemon) committed."""
+        self.check_daemon()
         try:
             version = self.store.data_version()
         except ThesiswatchError as exc:
@@ -203,7 +230,7 @@ class ThesisWatchApp(AppHost):
         """Re-read the visible screen now; the ones below re-read when shown again."""
         for screen in self.screen_stack[:-1]:
             if hasattr(screen, "reload"):
-                self.stale_screens[screen] = None
+                self.stale_screens.add(screen)
         self._reload_screen(self.screen)
         self.update_status(reread=True)
 
@@ -223,6 +250,7 @@ class ThesisWatchApp(AppHost):
         now = self.now()
         if reread or self._stats is None:
             self._stats = self.store.stats(now)
+            self._overdue_read = (now, self._stats.overdue_sources)
         stats = self._stats
         filters = ""
         main = self._main_screen()
@@ -238,13 +266,29 @@ class ThesisWatchApp(AppHost):
             items_today=stats.items_today,
             items_total=stats.items_total,
             failing=stats.failing_sources,
+            overdue=self._overdue(now),
             sources=stats.sources_active,
+            daemon=(
+                ""
+                if self.daemon_alive is None or self.pipeline is not None
+                else "running"
+                if self.daemon_alive
+                else "stopped"
+            ),
             filters=filters,
             now=now,
         )
         for screen in self.screen_stack:
             for bar in screen.query(StatusBar):
                 bar.status = status
+
+    def _overdue(self, now: datetime) -> int:
+        """Overdue sources, re-read every 30 s even when nothing changes (no new data arrives
+        precisely when the poller has stopped)."""
+        read = self._overdue_read
+        if read is None or now - read[0] >= timedelta(seconds=30):
+            read = self._overdue_read = (now, self.store.overdue_sources(now))
+        return read[1]
 
     def _main_screen(self) -> MainScreen | None:
         for screen in self.screen_stack:
@@ -548,8 +592,15 @@ def make_app(
     watchlist: Watchlist,
     pipeline: Pipeline | None = None,
     clock: Clock | None = None,
+    daemon_probe: Callable[[], bool] | None = None,
 ) -> ThesisWatchApp:
-    """The app, wired. ``pipeline=None`` attaches to a database others write."""
+    """The app, wired. ``pipeline=None`` attaches to a database others write; then
+    ``daemon_probe`` says whether the daemon writing it still runs."""
     return ThesisWatchApp(
-        settings, store=store, watchlist=watchlist, pipeline=pipeline, clock=clock
+        settings,
+        store=store,
+        watchlist=watchlist,
+        pipeline=pipeline,
+        clock=clock,
+        daemon_probe=daemon_probe,
     )

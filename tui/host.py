@@ -58,7 +58,15 @@ class AppHost(App[None]):
     store: Store
     watchlist: Watchlist
     pipeline: Pipeline | None
-    stale_screens: dict[Screen[Any], None]
+    stale_screens: set[Screen[Any]]
+
+    def resumed(self, screen: Screen[Any]) -> None:
+        """``screen`` is on top again: it re-reads when data changed while it was hidden."""
+        if screen in self.stale_screens:
+            self.stale_screens.discard(screen)
+            reload = getattr(screen, "reload", None)
+            if reload is not None:
+                reload()
 
     def now(self) -> datetime:
         """The app's clock (fixed in tests and snapshots)."""

@@ -45,8 +45,7 @@ class RecordsScreen(Screen[None]):
         raise NotImplementedError
 
     def on_screen_resume(self) -> None:
-        if self.app.stale_screens.pop(self, None) is not None:
-            self.reload()
+        self.app.resumed(self)
 
     def show_lists(
         self, alerts: Sequence[StoredAlert], items: Sequence[StoredItem], now: datetime
