@@ -148,6 +148,16 @@ class StatsMixin(AlertsMixin):
         ]
 
     @_api
+    def event_types(self, since: datetime | None = None) -> list[tuple[str, int]]:
+        """``(event type, items)`` of the items since ``since`` (Signals v3), most first."""
+        rows = self._conn.execute(
+            "SELECT type, count(*) FROM item_events WHERE ts >= ? GROUP BY type "
+            "ORDER BY count(*) DESC, type",
+            (to_iso(since) if since is not None else "",),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    @_api
     def overdue_sources(self, now: datetime) -> int:
         """Active sources whose poll is overdue (nobody polls them: see ``poll_overdue``)."""
         return sum(

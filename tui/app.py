@@ -37,6 +37,7 @@ from thesiswatch import ALERTS_SEEN_KEY as SEEN_KEY
 from thesiswatch.errors import ThesiswatchError
 from thesiswatch.store.models import StoredAlert
 from thesiswatch.tui.host import AppHost
+from thesiswatch.tui.render import as_utc
 from thesiswatch.tui.screens.main import MainScreen
 from thesiswatch.tui.screens.pick import PickScreen
 from thesiswatch.tui.text import clean, is_web_url
@@ -58,6 +59,8 @@ SNOOZE_CHOICES: dict[str, tuple[str, timedelta]] = {
 }
 MUTE_FOR = timedelta(hours=24)
 AGE_REFRESH = 60.0  # seconds between re-reads when nothing changed
+NEW_LIMIT = 1000  # new alerts counted at most (the header then shows "1000+")
+NEVER = datetime.min.replace(tzinfo=UTC)  # no last look yet: every alert is new
 
 
 def system_clock() -> datetime:
@@ -106,6 +109,10 @@ class ThesisWatchApp(AppHost):
         self._stop_polling = asyncio.Event()
         self._stats: StoreStats | None = None
         self._overdue_read: tuple[datetime, int] | None = None
+        self.seen_mark: datetime = NEVER
+        """Your last look (the mark `thesiswatch alerts` shares): alerts after it are new."""
+        self.new_alerts = 0
+        self._critical_since: datetime | None = None  # bell/notify for critical alerts after
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -121,6 +128,9 @@ class ThesisWatchApp(AppHost):
 
     def on_mount(self) -> None:
         self._data_version = self.store.data_version()
+        mark = self.store.meta_get(SEEN_KEY)
+        self.seen_mark = as_utc(mark) or NEVER
+        self._critical_since = self.now()
         self.check_daemon()
         self.set_interval(self.watch_interval, self.check_for_changes, name="watch-db")
         # ages ("5m", "2h") and the 24 h windows move on even when no data arrives
@@ -132,9 +142,68 @@ class ThesisWatchApp(AppHost):
 
     def on_unmount(self) -> None:
         self._stop_polling.set()
+        self._store_mark(self.now())
+
+    def _store_mark(self, when: datetime) -> None:
+        """Advance the "last look" mark (shared with `thesiswatch alerts`) when writable."""
         if not getattr(self.store, "readonly", False):
             with contextlib.suppress(ThesiswatchError):
-                self.store.meta_set(SEEN_KEY, self.now().isoformat(timespec="seconds"))
+                self.store.meta_set(SEEN_KEY, when.isoformat(timespec="seconds"))
+
+    def action_mark_seen(self) -> None:
+        """Everything shown so far counts as seen: the new count and markers clear."""
+        now = self.now()
+        self.seen_mark = now
+        self._store_mark(now)
+        self.notify("Marked everything as seen.", timeout=2)
+        self.data_changed()
+
+    def is_new(self, when: datetime | str | None) -> bool:
+        """True for a time after your last look."""
+        moment = as_utc(when)
+        return moment is not None and moment > self.seen_mark
+
+    def _count_new(self, now: datetime) -> int:
+        since = None if self.seen_mark is NEVER else self.seen_mark
+        alerts = self.store.alerts(since=since, limit=NEW_LIMIT, now=now)
+        return sum(1 for a in alerts if self.is_new(a.created))
+
+    def _ring_for_critical(self) -> None:
+        """Bell and/or desktop notification for critical alerts raised since the last check
+        (both off unless ``[tui] bell`` / ``desktop_notify`` are true in the config)."""
+        settings = self.settings
+        if settings is None or not (settings.tui_bell or settings.tui_desktop_notify):
+            return
+        since = self._critical_since
+        fresh = [
+            a
+            for a in self.store.alerts(since=since, limit=50, now=self.now())
+            if a.severity == "critical" and (since is None or (as_utc(a.created) or NEVER) > since)
+        ]
+        if not fresh:
+            return
+        self._critical_since = max(as_utc(a.created) or NEVER for a in fresh)
+        if settings.tui_bell:
+            self.bell()
+        if settings.tui_desktop_notify:
+            self._desktop_notify(
+                f"{len(fresh)} critical alert{'s' if len(fresh) > 1 else ''}",
+                clean(fresh[0].title)[:200],
+            )
+
+    @work(thread=True, group="notify", exit_on_error=False)
+    def _desktop_notify(self, title: str, body: str) -> None:
+        """``notify-send`` when there is one (Linux desktops); nothing otherwise."""
+        import shutil
+        import subprocess
+
+        command = shutil.which("notify-send")
+        if command is not None:
+            subprocess.run(  # a fixed program, its arguments passed as a list
+                [command, "--app-name=thesiswatch", "--urgency=critical", title, body],
+                check=False,
+                timeout=10,
+            )
 
     def _welcome_back(self) -> None:
         """The "while you were away" summary: what fired since the last look (this app's last
@@ -228,6 +297,7 @@ class ThesisWatchApp(AppHost):
 
     def data_changed(self) -> None:
         """Re-read the visible screen now; the ones below re-read when shown again."""
+        self._ring_for_critical()
         for screen in self.screen_stack[:-1]:
             if hasattr(screen, "reload"):
                 self.stale_screens.add(screen)
@@ -251,6 +321,7 @@ class ThesisWatchApp(AppHost):
         if reread or self._stats is None:
             self._stats = self.store.stats(now)
             self._overdue_read = (now, self._stats.overdue_sources)
+            self.new_alerts = self._count_new(now)
         stats = self._stats
         filters = ""
         main = self._main_screen()
@@ -267,6 +338,7 @@ class ThesisWatchApp(AppHost):
             items_total=stats.items_total,
             failing=stats.failing_sources,
             overdue=self._overdue(now),
+            new_alerts=self.new_alerts,
             sources=stats.sources_active,
             daemon=(
                 ""
@@ -526,6 +598,19 @@ class ThesisWatchApp(AppHost):
         )
         yield SystemCommand(
             "Clear filters", "Show everything", self._on_main(main, main.action_clear_filters)
+        )
+        yield SystemCommand(
+            "Show only new / everything",
+            "Alerts and news after your last look",
+            self._on_main(main, main.action_toggle_new),
+        )
+        yield SystemCommand(
+            "Mark everything seen",
+            "The new count and markers clear (shared with `thesiswatch alerts`)",
+            self.action_mark_seen,
+        )
+        yield SystemCommand(
+            "Zoom pane", "The focused pane alone fills the screen", main.action_zoom
         )
         yield SystemCommand(
             "Show/hide hidden alerts",

@@ -59,6 +59,7 @@ class AppHost(App[None]):
     watchlist: Watchlist
     pipeline: Pipeline | None
     stale_screens: set[Screen[Any]]
+    seen_mark: datetime
 
     def resumed(self, screen: Screen[Any]) -> None:
         """``screen`` is on top again: it re-reads when data changed while it was hidden."""
@@ -70,6 +71,10 @@ class AppHost(App[None]):
 
     def now(self) -> datetime:
         """The app's clock (fixed in tests and snapshots)."""
+        raise NotImplementedError
+
+    def is_new(self, when: datetime | str | None) -> bool:
+        """True for a time after the user's last look (new alerts and items are marked)."""
         raise NotImplementedError
 
     def update_status(self, *, reread: bool = False) -> None:

@@ -8,12 +8,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey
 
 from thesiswatch.store.models import SourceHealth
 from thesiswatch.tui.render import age_since, as_utc
 from thesiswatch.tui.text import clean, safe_text
+from thesiswatch.tui.widgets.footer import AppFooter
 from thesiswatch.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ class SourcesScreen(Screen[None]):
         table.border_title = "Sources"
         yield table
         yield Static(id="source-detail")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(SourcesTable)

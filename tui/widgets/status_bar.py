@@ -51,14 +51,15 @@ class StatusBar(Widget):
             text.append(" ◌ attached", style="bold cyan")
             if status.daemon == "running" or (status.why and "daemon" in status.why):
                 text.append(" to daemon", style="cyan")
+        if status.overdue:  # early: the status bar is cut at the right on narrow terminals
+            text.append(f"  ⚠ poll overdue ({status.overdue})", style="bold red")
         if status.new_alerts:
-            text.append(f"  ● {status.new_alerts} new", style="bold yellow")
+            more = "+" if status.new_alerts >= 1000 else ""
+            text.append(f"  ● {status.new_alerts}{more} new", style="bold yellow")
         last = age_since(status.last_poll, status.now) if status.now else "—"
         text.append(f"  last poll {last}", style="")
         text.append(f"  {status.items_today:,} today", style="")
         text.append(f" / {status.items_total:,}", style="dim")
-        if status.overdue:
-            text.append(f"  ⚠ poll overdue ({status.overdue})", style="bold red")
         if status.failing:
             text.append(f"  ✗ {status.failing} failing", style="bold red")
         elif status.sources:
