@@ -113,6 +113,8 @@ class ThesisWatchApp(AppHost):
         """Your last look (the mark `thesiswatch alerts` shares): alerts after it are new."""
         self.new_alerts = 0
         self._critical_since: datetime | None = None  # bell/notify for critical alerts after
+        self.startup_notice: str | None = None
+        """Shown once on start (the demo says when its held-back items arrive)."""
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -139,6 +141,8 @@ class ThesisWatchApp(AppHost):
             self._hook_pipeline(self.pipeline)
             self.run_poller()
         self._welcome_back()
+        if self.startup_notice:
+            self.notify(self.startup_notice, title="Demo", timeout=20, markup=False)
 
     def on_unmount(self) -> None:
         self._stop_polling.set()

@@ -84,4 +84,14 @@ def run_tui(session: Session, *, no_poll: bool, demo: bool) -> None:
         )
         if attached_reason:
             app.sub_title = attached_reason
+        elif demo:
+            from thesiswatch.demo.server import POLL_INTERVAL, load_samples
+
+            held = [x.release_after_seconds for x in load_samples() if x.release_after_seconds]
+            first, last = (min(held), max(held)) if held else (0.0, 0.0)
+            app.startup_notice = (
+                f"Sample feeds on 127.0.0.1, polled every {POLL_INTERVAL} s. More news is "
+                f"released {first:.0f}-{last:.0f} s after start; it shows up (with its "
+                f"alerts) within about {POLL_INTERVAL + 5} s of its release."
+            )
         app.run()
