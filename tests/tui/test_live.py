@@ -320,3 +320,26 @@ def _lines(card: ThesisCard) -> list[str]:
     rendered = card.render()
     texts = list(rendered.renderables) if isinstance(rendered, Group) else [rendered]
     return [t.plain for t in texts if isinstance(t, Text)]
+
+
+async def test_sub_screens_keep_q_in_the_footer_and_escape_unzooms_first(
+    app: ThesisWatchApp,
+) -> None:
+    from textual.widgets._footer import FooterKey
+
+    from thesiswatch.tui.screens.ticker import TickerScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("T")
+        await pilot.pause()
+        ticker = app.screen
+        assert isinstance(ticker, TickerScreen)
+        keys = [k.key for k in ticker.query(FooterKey)]
+        assert keys[:2] == ["question_mark", "q"]
+        await pilot.press("z")
+        assert ticker.zoomed
+        await pilot.press("escape")
+        assert not ticker.zoomed and app.screen is ticker
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)

@@ -69,7 +69,7 @@ class HelpScreen(Screen[None]):
     """Every binding, grouped by where it works. Escape or q goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("q,escape", "app.pop_screen", "Back", key_display="q/esc"),
         Binding("j", "scroll_down", "Down", show=False),
         Binding("k", "scroll_up", "Up", show=False),
     ]

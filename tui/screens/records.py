@@ -96,6 +96,13 @@ class RecordsScreen(Screen[None]):
         self.add_class("-zoomed")
         pane.focus()
 
+    def action_back(self) -> None:
+        """Restore a zoomed pane, else go back to the screen below."""
+        if self.zoomed:
+            self.unzoom()
+        else:
+            self.app.pop_screen()
+
     def unzoom(self) -> None:
         if not self.zoomed:
             return

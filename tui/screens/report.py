@@ -24,7 +24,7 @@ class ReportScreen(Screen[None]):
     """Facts and theses of the loaded watchlist (the built-in one is the report's)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("q,escape", "app.pop_screen", "Back", key_display="q/esc"),
         Binding("j", "scroll_down", "Down", show=False),
         Binding("k", "scroll_up", "Up", show=False),
     ]

@@ -44,7 +44,7 @@ class SourcesScreen(Screen[None]):
     """Enter polls the selected source now, ``a`` polls all; ``n`` shows its news."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("q,escape", "app.pop_screen", "Back", key_display="q/esc"),
         Binding(
             "enter",
             "refresh_one",

@@ -32,7 +32,7 @@ class TickerScreen(RecordsScreen):
     """One ticker up close. ``t`` switches ticker, ``f`` filters the main screen by it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("q,escape", "back", "Back", key_display="q/esc"),
         Binding(
             "o",
             "open_link",
