@@ -12,6 +12,8 @@ process, and prints:
 - launch to first full paint: from the start of the process (before imports) to Textual's
   ``Ready`` event, i.e. the first frame with the board, alerts and news loaded (target 1.5 s);
 - applying a ticker filter, a thesis filter and a search, until the next frame (target 150 ms);
+- returning to the main screen from the sources screen after new data arrived while it was on
+  top: the main screen re-reads and repaints (target 150 ms);
 - whether snownlp was imported (it must not be, in attach mode).
 
 Figures are for this machine; nothing here is a pass/fail test.
@@ -135,6 +137,7 @@ async def measure(db: Path, now: datetime, repeat: int) -> dict[str, object]:
         thesis_ms: list[float] = []
         clear_ms: list[float] = []
         reload_ms: list[float] = []
+        return_ms: list[float] = []
         for n in range(repeat):
             ticker_ms.append(await timed(partial(screen.set_ticker, TICKERS[n % len(TICKERS)])))
             clear_ms.append(await timed(screen.action_clear_filters))
@@ -143,6 +146,14 @@ async def measure(db: Path, now: datetime, repeat: int) -> dict[str, object]:
             search_ms.append(await timed(partial(screen.set_search, SEARCHES[n % len(SEARCHES)])))
             await timed(screen.action_clear_filters)
             reload_ms.append(await timed(app.data_changed))
+            # return from a sub-screen after new data arrived while it was on top: the main
+            # screen re-reads (it is stale) and repaints
+            app.action_sources()
+            await pilot.pause()
+            app.data_changed()
+            await pilot.pause()
+            return_ms.append(await timed(app.pop_screen))
+            assert app.screen is screen
         results["ticker_filter_ms"] = statistics.median(ticker_ms)
         results["ticker_filter_max_ms"] = max(ticker_ms)
         results["thesis_filter_ms"] = statistics.median(thesis_ms)
@@ -150,6 +161,8 @@ async def measure(db: Path, now: datetime, repeat: int) -> dict[str, object]:
         results["search_max_ms"] = max(search_ms)
         results["clear_filters_ms"] = statistics.median(clear_ms)
         results["new_data_reload_ms"] = statistics.median(reload_ms)
+        results["return_ms"] = statistics.median(return_ms)
+        results["return_max_ms"] = max(return_ms)
         results["items_total"] = store.stats(now).items_total
     store.close()
     results["snownlp_imported"] = "snownlp" in sys.modules
@@ -268,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {r['clear_filters_ms']:8.1f} ms  clear filters, median")
     print(
         f"  {r['new_data_reload_ms']:8.1f} ms  full re-read after new data (board + lists + status), median"
+    )
+    print(
+        f"  {r['return_ms']:8.1f} ms  return from a sub-screen after new data (re-read + repaint), "
+        f"median (max {r['return_max_ms']:.1f}) (target <= 150 ms)"
     )
     print(f"  snownlp imported: {r['snownlp_imported']} (must be False)")
     print(f"  child process wall time (incl. {args.repeat} rounds of filters): {wall:.1f} s")

@@ -101,8 +101,9 @@ class FetchSettings:
     per_host_spacing: float = 0.25  # between request starts to one host
     user_agent: str = DEFAULT_USER_AGENT
     # schedule (see feeds.schedule.SchedulePolicy)
-    min_interval: float = 60.0
+    min_interval: float = 30.0  # the config's documented minimum (config.MIN_INTERVAL)
     max_interval: float = 6 * 3600.0
+    adaptive: bool = True  # poll quiet feeds less often (off: every source at its interval)
     jitter: float = 0.1
     retry_after_cap: float = 6 * 3600.0
     backoff_base: float = 60.0
@@ -120,6 +121,7 @@ class FetchSettings:
             backoff_cap=self.backoff_cap,
             retry_after_cap=self.retry_after_cap,
             blocked_min_delay=self.blocked_min_delay,
+            adaptive_factor=4.0 if self.adaptive else 1.0,
         )
 
 

@@ -41,7 +41,7 @@ __all__ = [
 class SchedulePolicy:
     """Bounds of the schedule, in seconds."""
 
-    floor: float = 60.0  # never poll a source more often than this
+    floor: float = 30.0  # never poll a source more often than this (config.MIN_INTERVAL)
     ceiling: float = 6 * 3600.0  # server hints and the adaptive estimate never stretch past this
     jitter: float = 0.1  # add up to this fraction of the interval
     backoff_base: float = 60.0

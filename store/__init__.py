@@ -22,6 +22,7 @@ from thesiswatch.store.models import (
     ThesisSummary,
 )
 from thesiswatch.store.schema import SCHEMA_VERSION
+from thesiswatch.store.sources import poll_overdue
 
 __all__ = [
     "BULK",
@@ -37,4 +38,5 @@ __all__ = [
     "StoredItem",
     "ThesisSummary",
     "Tuning",
+    "poll_overdue",
 ]

@@ -167,6 +167,7 @@ class SourceHealth:
     next_poll: datetime | None = None
     items_seen: int = 0
     last_items: int | None = None
+    interval: float | None = None  # the poll interval in force (adaptive, else configured), s
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -192,6 +193,7 @@ class StoreStats:
     last_poll: datetime | None
     failing_sources: int
     sources_active: int = 0
+    overdue_sources: int = 0  # active sources nobody has polled for over twice their interval
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -31,11 +31,13 @@ class SearchMixin(ItemsMixin):
         source_id: str | None = None,
         search: str | None = None,
         since: datetime | None = None,
+        event: str | None = None,
     ) -> list[StoredItem]:
         """Items newest first (by published, else fetched), filtered; all filters AND.
 
         ``search`` finds items whose title or summary contains every space-separated term
-        (``"quoted phrase"`` for a phrase), Chinese or English, case-insensitively. When more
+        (``"quoted phrase"`` for a phrase), Chinese or English, case-insensitively; ``event``
+        keeps items with an event of that type (Signals v3). When more
         than ``SEARCH_WINDOW`` items match, the result is the newest among the most recently
         stored matches (exact as long as items are stored roughly in time order).
         """
@@ -72,6 +74,14 @@ class SearchMixin(ItemsMixin):
             if since is not None:
                 where.append("t.ts >= ?")
                 args.append(to_iso(since))
+        elif event is not None and thesis is None:
+            source = "item_events AS e JOIN items AS i ON i.key = e.item_key"
+            where.append("e.type = ?")
+            args.append(event)
+            order = "e.ts DESC"
+            if since is not None:
+                where.append("e.ts >= ?")
+                args.append(to_iso(since))
         elif thesis is not None:
             source = "item_theses AS h JOIN items AS i ON i.key = h.item_key"
             where.append("h.thesis = ?")
@@ -88,6 +98,11 @@ class SearchMixin(ItemsMixin):
                 "EXISTS (SELECT 1 FROM item_theses AS h WHERE h.item_key = i.key AND h.thesis = ?)"
             )
             args.append(thesis)
+        if event is not None and not source.startswith("item_events"):
+            where.append(
+                "EXISTS (SELECT 1 FROM item_events AS e WHERE e.item_key = i.key AND e.type = ?)"
+            )
+            args.append(event)
         if since is not None:
             where.append("i.ts >= ?")
             args.append(to_iso(since))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from thesiswatch.feeds.models import FetchOutcome, FetchState, Source
 from thesiswatch.store.connection import StoreBase, _api, _json, _utcnow, from_iso, to_iso
@@ -100,23 +101,31 @@ class SourcesMixin(StoreBase):
                 _record_fetch(conn, outcome)
 
     @_api
-    def source_health(self) -> list[SourceHealth]:
-        """Every source (active first, then by name) with its health."""
+    def source_health(self, now: datetime | None = None) -> list[SourceHealth]:
+        """Every source (active first, then by name) with its health.
+
+        With ``now``, an active source whose poll is overdue (see :func:`poll_overdue`: its
+        poller has stopped) reads ``'overdue'`` instead of ``'ok'`` or ``'failing'``.
+        """
         rows = self._conn.execute(
             """
             SELECT id, name, coalesce(fetch_url, url), active, last_attempt, last_success,
                    last_status, last_http_status, consecutive_failures, last_error,
-                   last_latency_ms, next_poll, items_seen, last_items
+                   last_latency_ms, next_poll, items_seen, last_items,
+                   coalesce(poll_interval, interval)
             FROM sources ORDER BY active DESC, name COLLATE NOCASE, id
             """
         ).fetchall()
         result = []
         for r in rows:
             active = bool(r[3])
+            interval = float(r[14]) if r[14] is not None else None
             if not active:
                 status = "inactive"
             elif r[4] is None:
                 status = "never polled"
+            elif now is not None and poll_overdue(from_iso(r[4]), from_iso(r[11]), interval, now):
+                status = "overdue"
             elif r[8] > 0:
                 status = "failing"
             else:
@@ -138,9 +147,37 @@ class SourcesMixin(StoreBase):
                     next_poll=from_iso(r[11]),
                     items_seen=r[12],
                     last_items=r[13],
+                    interval=interval,
                 )
             )
         return result
+
+
+OVERDUE_GRACE = 60.0  # seconds past twice the interval before a poll counts as overdue
+
+
+def poll_overdue(
+    last_attempt: datetime | None,
+    next_poll: datetime | None,
+    interval: float | None,
+    now: datetime,
+) -> bool:
+    """True when a source's poll is overdue: more than twice its interval plus a minute since
+    its last attempt, and over a minute past the next poll it was given (a backoff or a
+    server's Retry-After can set that later). Nobody is polling it, e.g. the daemon died.
+
+    >>> from datetime import UTC
+    >>> t = datetime(2025, 1, 1, tzinfo=UTC)
+    >>> poll_overdue(t, t + timedelta(seconds=600), 600, t + timedelta(seconds=1259))
+    False
+    >>> poll_overdue(t, t + timedelta(seconds=600), 600, t + timedelta(seconds=1261))
+    True
+    """
+    if last_attempt is None or not interval:
+        return False
+    if now - last_attempt <= timedelta(seconds=2 * interval + OVERDUE_GRACE):
+        return False
+    return next_poll is None or now - next_poll > timedelta(seconds=OVERDUE_GRACE)
 
 
 def _record_fetch(conn: sqlite3.Connection, outcome: FetchOutcome) -> None:

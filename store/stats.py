@@ -13,6 +13,7 @@ from thesiswatch.store.models import (
     StoreStats,
     ThesisSummary,
 )
+from thesiswatch.store.sources import poll_overdue
 from thesiswatch.store.triage import AlertsMixin
 
 
@@ -147,6 +148,28 @@ class StatsMixin(AlertsMixin):
         ]
 
     @_api
+    def event_types(self, since: datetime | None = None) -> list[tuple[str, int]]:
+        """``(event type, items)`` of the items since ``since`` (Signals v3), most first."""
+        rows = self._conn.execute(
+            "SELECT type, count(*) FROM item_events WHERE ts >= ? GROUP BY type "
+            "ORDER BY count(*) DESC, type",
+            (to_iso(since) if since is not None else "",),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    @_api
+    def overdue_sources(self, now: datetime) -> int:
+        """Active sources whose poll is overdue (nobody polls them: see ``poll_overdue``)."""
+        return sum(
+            1
+            for attempt, next_poll, interval in self._conn.execute(
+                "SELECT last_attempt, next_poll, coalesce(poll_interval, interval) FROM sources "
+                "WHERE active = 1 AND last_attempt IS NOT NULL"
+            )
+            if poll_overdue(from_iso(attempt), from_iso(next_poll), interval, now)
+        )
+
+    @_api
     def stats(self, now: datetime) -> StoreStats:
         conn = self._conn
         start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -163,6 +186,7 @@ class StatsMixin(AlertsMixin):
             "sum(active = 1) FROM sources"
         ).fetchone()
         return StoreStats(
+            overdue_sources=self.overdue_sources(now),
             items_total=total,
             items_today=items_today,
             alerts_today=alerts_today,

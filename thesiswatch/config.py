@@ -44,7 +44,18 @@ APP_NAME = "thesiswatch"
 ENV_CONFIG = "THESISWATCH_CONFIG"
 ENV_DB = "THESISWATCH_DB"
 
-_TOP_KEYS = {"db", "watchlist", "fetch", "sources", "alerts", "rules", "retention", "scorer"}
+_TOP_KEYS = {
+    "db",
+    "watchlist",
+    "fetch",
+    "sources",
+    "alerts",
+    "rules",
+    "retention",
+    "scorer",
+    "tui",
+}
+_TUI_KEYS = {"bell": bool, "desktop_notify": bool}
 _FETCH_KEYS: dict[str, type | tuple[type, ...]] = {
     "timeout": (int, float),
     "connect_timeout": (int, float),
@@ -97,6 +108,7 @@ class FetchConfig:
     rsshub_base: str | None = None
     default_interval: int = 900
     sec_contact: str | None = None  # e-mail for SEC's required User-Agent
+    adaptive: bool = True  # stretch quiet feeds' intervals (the demo turns it off)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +124,8 @@ class Settings:
     rules: Mapping[str, Any] = field(default_factory=dict)
     retention_days: int | None = None
     scorer_plugin: str | None = None
+    tui_bell: bool = False  # [tui] bell: ring the terminal bell when a critical alert arrives
+    tui_desktop_notify: bool = False  # [tui] desktop_notify: and a desktop notification
 
     @property
     def uses_catalogue(self) -> bool:
@@ -268,6 +282,13 @@ def parse_config(text: str, *, origin: str, base_dir: Path | None = None) -> dic
     if "plugin" in scorer:
         _expect(origin, "scorer.plugin", scorer["plugin"], str, "a 'module:factory' string")
         out["scorer_plugin"] = scorer["plugin"]
+    tui = data.get("tui", {})
+    _expect(origin, "tui", tui, dict, "a table")
+    _check_keys(origin, "tui.", tui, _TUI_KEYS)
+    for key in _TUI_KEYS:
+        if key in tui:
+            _expect(origin, f"tui.{key}", tui[key], bool, "true or false")
+            out[f"tui_{key}"] = tui[key]
     return out
 
 
@@ -309,4 +330,6 @@ def load_settings(
         rules=raw.get("rules", {}),
         retention_days=raw.get("retention_days"),
         scorer_plugin=raw.get("scorer_plugin"),
+        tui_bell=raw.get("tui_bell", False),
+        tui_desktop_notify=raw.get("tui_desktop_notify", False),
     )

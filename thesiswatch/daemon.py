@@ -15,7 +15,9 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -63,7 +65,7 @@ def event(name: str, level: int = logging.INFO, **fields: object) -> None:
 @contextlib.contextmanager
 def daemon_lock(db_path: Path) -> Iterator[Path]:
     """Hold an exclusive lock on ``<db>.lock`` for the daemon's lifetime."""
-    lock_path = db_path.with_name(db_path.name + ".lock")
+    lock_path = lock_path_for(db_path)
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -73,7 +75,7 @@ def daemon_lock(db_path: Path) -> Iterator[Path]:
         ) from exc
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _flock_retrying(fd)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
             raise ThesiswatchError(
@@ -82,6 +84,49 @@ def daemon_lock(db_path: Path) -> Iterator[Path]:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield lock_path
+    finally:
+        os.close(fd)
+
+
+def _flock_retrying(fd: int, attempts: int = 5) -> None:
+    """``flock(LOCK_EX | LOCK_NB)``, tried a few times over 0.2 s: a TUI's
+    :func:`daemon_running` probe holds the lock for a few microseconds."""
+    for attempt in range(attempts):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+        else:
+            return
+
+
+def lock_path_for(db_path: Path) -> Path:
+    """The daemon's lock file: ``<db>.lock`` beside the database."""
+    return db_path.with_name(db_path.name + ".lock")
+
+
+def daemon_running(db_path: Path) -> bool:
+    """True while a process (a daemon, or a TUI polling itself) holds the database's lock.
+
+    A probe: take a shared lock without waiting and release it at once; taking it means
+    nobody holds the lock. The kernel releases a lock when its holder dies, however it dies,
+    so this notices a killed daemon at the next probe.
+    """
+    try:
+        fd = os.open(lock_path_for(db_path), os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
     finally:
         os.close(fd)
 
@@ -129,6 +174,7 @@ def run_daemon(
             from thesiswatch.demo import DemoServer
 
             sources = stack.enter_context(DemoServer()).sources()
+            settings = replace(settings, fetch=replace(settings.fetch, adaptive=False))
         pipeline = build_pipeline(
             settings,
             store,

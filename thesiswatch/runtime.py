@@ -52,6 +52,7 @@ def make_fetcher(settings: Settings) -> Fetcher:
         "connect_timeout": f.connect_timeout,
         "max_bytes": f.max_bytes,
         "per_host_limit": f.per_host_limit,
+        "adaptive": f.adaptive,
     }
     if f.user_agent:
         kwargs["user_agent"] = f.user_agent

@@ -32,6 +32,7 @@ def _span(secs: int) -> str:
 
 def list_sources(session: Session, out: TextIO, fmt: str) -> None:
     from thesiswatch.runtime import resolve_sources
+    from thesiswatch.store import poll_overdue
 
     settings = session.settings()
     sources = resolve_sources(settings, session.load_watchlist())
@@ -47,6 +48,8 @@ def list_sources(session: Session, out: TextIO, fmt: str) -> None:
         st = states.get(s.id)
         if st is None:
             status = "new"
+        elif poll_overdue(st.last_attempt, st.next_poll, st.interval or s.interval, now):
+            status = "overdue"  # nobody polls it: is the daemon running?
         elif st.consecutive_failures:
             status = f"failing x{st.consecutive_failures}"
         else:

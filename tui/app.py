@@ -37,6 +37,7 @@ from thesiswatch import ALERTS_SEEN_KEY as SEEN_KEY
 from thesiswatch.errors import ThesiswatchError
 from thesiswatch.store.models import StoredAlert
 from thesiswatch.tui.host import AppHost
+from thesiswatch.tui.render import as_utc
 from thesiswatch.tui.screens.main import MainScreen
 from thesiswatch.tui.screens.pick import PickScreen
 from thesiswatch.tui.text import clean, is_web_url
@@ -58,6 +59,8 @@ SNOOZE_CHOICES: dict[str, tuple[str, timedelta]] = {
 }
 MUTE_FOR = timedelta(hours=24)
 AGE_REFRESH = 60.0  # seconds between re-reads when nothing changed
+NEW_LIMIT = 1000  # new alerts counted at most (the header then shows "1000+")
+NEVER = datetime.min.replace(tzinfo=UTC)  # no last look yet: every alert is new
 
 
 def system_clock() -> datetime:
@@ -88,6 +91,7 @@ class ThesisWatchApp(AppHost):
         pipeline: Pipeline | None = None,
         clock: Clock | None = None,
         watch_interval: float = 2.0,
+        daemon_probe: Callable[[], bool] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -96,11 +100,21 @@ class ThesisWatchApp(AppHost):
         self.pipeline = pipeline
         self.clock: Clock = clock or system_clock
         self.watch_interval = watch_interval
-        self.stale_screens: dict[Screen[Any], None] = {}
+        self.daemon_probe = daemon_probe
+        """Attached mode: True while the daemon holds the database's lock (checked each tick)."""
+        self.daemon_alive: bool | None = None
+        self.stale_screens: set[Screen[Any]] = set()
         """Screens below the top one that missed a data change (they re-read on resume)."""
         self._data_version: object = None
         self._stop_polling = asyncio.Event()
         self._stats: StoreStats | None = None
+        self._overdue_read: tuple[datetime, int] | None = None
+        self.seen_mark: datetime = NEVER
+        """Your last look (the mark `thesiswatch alerts` shares): alerts after it are new."""
+        self.new_alerts = 0
+        self._critical_since: datetime | None = None  # bell/notify for critical alerts after
+        self.startup_notice: str | None = None
+        """Shown once on start (the demo says when its held-back items arrive)."""
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -116,6 +130,10 @@ class ThesisWatchApp(AppHost):
 
     def on_mount(self) -> None:
         self._data_version = self.store.data_version()
+        mark = self.store.meta_get(SEEN_KEY)
+        self.seen_mark = as_utc(mark) or NEVER
+        self._critical_since = self.now()
+        self.check_daemon()
         self.set_interval(self.watch_interval, self.check_for_changes, name="watch-db")
         # ages ("5m", "2h") and the 24 h windows move on even when no data arrives
         self.set_interval(AGE_REFRESH, self.data_changed, name="refresh-ages")
@@ -123,12 +141,73 @@ class ThesisWatchApp(AppHost):
             self._hook_pipeline(self.pipeline)
             self.run_poller()
         self._welcome_back()
+        if self.startup_notice:
+            self.notify(self.startup_notice, title="Demo", timeout=20, markup=False)
 
     def on_unmount(self) -> None:
         self._stop_polling.set()
+        self._store_mark(self.now())
+
+    def _store_mark(self, when: datetime) -> None:
+        """Advance the "last look" mark (shared with `thesiswatch alerts`) when writable."""
         if not getattr(self.store, "readonly", False):
             with contextlib.suppress(ThesiswatchError):
-                self.store.meta_set(SEEN_KEY, self.now().isoformat(timespec="seconds"))
+                self.store.meta_set(SEEN_KEY, when.isoformat(timespec="seconds"))
+
+    def action_mark_seen(self) -> None:
+        """Everything shown so far counts as seen: the new count and markers clear."""
+        now = self.now()
+        self.seen_mark = now
+        self._store_mark(now)
+        self.notify("Marked everything as seen.", timeout=2)
+        self.data_changed()
+
+    def is_new(self, when: datetime | str | None) -> bool:
+        """True for a time after your last look."""
+        moment = as_utc(when)
+        return moment is not None and moment > self.seen_mark
+
+    def _count_new(self, now: datetime) -> int:
+        since = None if self.seen_mark is NEVER else self.seen_mark
+        alerts = self.store.alerts(since=since, limit=NEW_LIMIT, now=now)
+        return sum(1 for a in alerts if self.is_new(a.created))
+
+    def _ring_for_critical(self) -> None:
+        """Bell and/or desktop notification for critical alerts raised since the last check
+        (both off unless ``[tui] bell`` / ``desktop_notify`` are true in the config)."""
+        settings = self.settings
+        if settings is None or not (settings.tui_bell or settings.tui_desktop_notify):
+            return
+        since = self._critical_since
+        fresh = [
+            a
+            for a in self.store.alerts(since=since, limit=50, now=self.now())
+            if a.severity == "critical" and (since is None or (as_utc(a.created) or NEVER) > since)
+        ]
+        if not fresh:
+            return
+        self._critical_since = max(as_utc(a.created) or NEVER for a in fresh)
+        if settings.tui_bell:
+            self.bell()
+        if settings.tui_desktop_notify:
+            self._desktop_notify(
+                f"{len(fresh)} critical alert{'s' if len(fresh) > 1 else ''}",
+                clean(fresh[0].title)[:200],
+            )
+
+    @work(thread=True, group="notify", exit_on_error=False)
+    def _desktop_notify(self, title: str, body: str) -> None:
+        """``notify-send`` when there is one (Linux desktops); nothing otherwise."""
+        import shutil
+        import subprocess
+
+        command = shutil.which("notify-send")
+        if command is not None:
+            subprocess.run(  # a fixed program, its arguments passed as a list
+                [command, "--app-name=thesiswatch", "--urgency=critical", title, body],
+                check=False,
+                timeout=10,
+            )
 
     def _welcome_back(self) -> None:
         """The "while you were away" summary: what fired since the last look (this app's last
@@ -186,8 +265,29 @@ class ThesisWatchApp(AppHost):
 
     # -- data changes ---------------------------------------------------------------------
 
+    def check_daemon(self) -> None:
+        """Attached mode: notice the daemon stopping (its lock released) or starting again."""
+        if self.daemon_probe is None or self.pipeline is not None:
+            return
+        alive = self.daemon_probe()
+        if alive == self.daemon_alive:
+            return
+        was, self.daemon_alive = self.daemon_alive, alive
+        if not alive:
+            self.notify(
+                "The daemon stopped: nothing is polling. Start `thesiswatch daemon` again.",
+                title="Daemon stopped",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+        elif was is False:
+            self.notify("The daemon is running again.", timeout=4)
+        self.update_status()
+
     def check_for_changes(self) -> None:
         """Timer: re-read when another connection (the daemon) committed."""
+        self.check_daemon()
         try:
             version = self.store.data_version()
         except ThesiswatchError as exc:
@@ -201,9 +301,10 @@ class ThesisWatchApp(AppHost):
 
     def data_changed(self) -> None:
         """Re-read the visible screen now; the ones below re-read when shown again."""
+        self._ring_for_critical()
         for screen in self.screen_stack[:-1]:
             if hasattr(screen, "reload"):
-                self.stale_screens[screen] = None
+                self.stale_screens.add(screen)
         self._reload_screen(self.screen)
         self.update_status(reread=True)
 
@@ -223,6 +324,8 @@ class ThesisWatchApp(AppHost):
         now = self.now()
         if reread or self._stats is None:
             self._stats = self.store.stats(now)
+            self._overdue_read = (now, self._stats.overdue_sources)
+            self.new_alerts = self._count_new(now)
         stats = self._stats
         filters = ""
         main = self._main_screen()
@@ -238,13 +341,30 @@ class ThesisWatchApp(AppHost):
             items_today=stats.items_today,
             items_total=stats.items_total,
             failing=stats.failing_sources,
+            overdue=self._overdue(now),
+            new_alerts=self.new_alerts,
             sources=stats.sources_active,
+            daemon=(
+                ""
+                if self.daemon_alive is None or self.pipeline is not None
+                else "running"
+                if self.daemon_alive
+                else "stopped"
+            ),
             filters=filters,
             now=now,
         )
         for screen in self.screen_stack:
             for bar in screen.query(StatusBar):
                 bar.status = status
+
+    def _overdue(self, now: datetime) -> int:
+        """Overdue sources, re-read every 30 s even when nothing changes (no new data arrives
+        precisely when the poller has stopped)."""
+        read = self._overdue_read
+        if read is None or now - read[0] >= timedelta(seconds=30):
+            read = self._overdue_read = (now, self.store.overdue_sources(now))
+        return read[1]
 
     def _main_screen(self) -> MainScreen | None:
         for screen in self.screen_stack:
@@ -484,6 +604,19 @@ class ThesisWatchApp(AppHost):
             "Clear filters", "Show everything", self._on_main(main, main.action_clear_filters)
         )
         yield SystemCommand(
+            "Show only new / everything",
+            "Alerts and news after your last look",
+            self._on_main(main, main.action_toggle_new),
+        )
+        yield SystemCommand(
+            "Mark everything seen",
+            "The new count and markers clear (shared with `thesiswatch alerts`)",
+            self.action_mark_seen,
+        )
+        yield SystemCommand(
+            "Zoom pane", "The focused pane alone fills the screen", main.action_zoom
+        )
+        yield SystemCommand(
             "Show/hide hidden alerts",
             "Snoozed, muted and false positives",
             self._on_main(main, main.action_toggle_hidden),
@@ -548,8 +681,15 @@ def make_app(
     watchlist: Watchlist,
     pipeline: Pipeline | None = None,
     clock: Clock | None = None,
+    daemon_probe: Callable[[], bool] | None = None,
 ) -> ThesisWatchApp:
-    """The app, wired. ``pipeline=None`` attaches to a database others write."""
+    """The app, wired. ``pipeline=None`` attaches to a database others write; then
+    ``daemon_probe`` says whether the daemon writing it still runs."""
     return ThesisWatchApp(
-        settings, store=store, watchlist=watchlist, pipeline=pipeline, clock=clock
+        settings,
+        store=store,
+        watchlist=watchlist,
+        pipeline=pipeline,
+        clock=clock,
+        daemon_probe=daemon_probe,
     )

@@ -32,6 +32,8 @@ class Filters:
     source_id: str | None = None
     search: str | None = None
     window: str = "all"
+    event: str | None = None  # an event type (Signals v3), e.g. "export_control"
+    new: bool = False  # only what arrived after the last look
 
     @property
     def is_empty(self) -> bool:
@@ -58,6 +60,10 @@ class Filters:
             parts.append(f"source {source_name or self.source_id}")
         if self.window != "all":
             parts.append(f"last {self.window}")
+        if self.event:
+            parts.append(f"event {self.event}")
+        if self.new:
+            parts.append("new only")
         if self.search:
             parts.append(f"search “{self.search}”")
         return ", ".join(parts)

@@ -58,10 +58,23 @@ class AppHost(App[None]):
     store: Store
     watchlist: Watchlist
     pipeline: Pipeline | None
-    stale_screens: dict[Screen[Any], None]
+    stale_screens: set[Screen[Any]]
+    seen_mark: datetime
+
+    def resumed(self, screen: Screen[Any]) -> None:
+        """``screen`` is on top again: it re-reads when data changed while it was hidden."""
+        if screen in self.stale_screens:
+            self.stale_screens.discard(screen)
+            reload = getattr(screen, "reload", None)
+            if reload is not None:
+                reload()
 
     def now(self) -> datetime:
         """The app's clock (fixed in tests and snapshots)."""
+        raise NotImplementedError
+
+    def is_new(self, when: datetime | str | None) -> bool:
+        """True for a time after the user's last look (new alerts and items are marked)."""
         raise NotImplementedError
 
     def update_status(self, *, reread: bool = False) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,10 +69,29 @@ def run_tui(session: Session, *, no_poll: bool, demo: bool) -> None:
                     from thesiswatch.demo import DemoServer
 
                     sources = stack.enter_context(DemoServer()).sources()
+                    # every demo feed at its 30 s interval, so held-back items arrive on time
+                    settings = replace(settings, fetch=replace(settings.fetch, adaptive=False))
                 pipeline = build_pipeline(settings, store, watchlist, sources=sources)
+        from thesiswatch.daemon import daemon_running
         from thesiswatch.tui.app import make_app
 
-        app = make_app(settings, store=store, watchlist=watchlist, pipeline=pipeline)
+        app = make_app(
+            settings,
+            store=store,
+            watchlist=watchlist,
+            pipeline=pipeline,
+            daemon_probe=None if pipeline is not None else partial(daemon_running, db_path),
+        )
         if attached_reason:
             app.sub_title = attached_reason
+        elif demo:
+            from thesiswatch.demo.server import POLL_INTERVAL, load_samples
+
+            held = [x.release_after_seconds for x in load_samples() if x.release_after_seconds]
+            first, last = (min(held), max(held)) if held else (0.0, 0.0)
+            app.startup_notice = (
+                f"Sample feeds on 127.0.0.1, polled every {POLL_INTERVAL} s. More news is "
+                f"released {first:.0f}-{last:.0f} s after start; it shows up (with its "
+                f"alerts) within about {POLL_INTERVAL + 5} s of its release."
+            )
         app.run()

@@ -44,34 +44,85 @@ def volume_sparkline(values: Sequence[float], style: str = "cyan") -> Text:
     return Text("".join(chars), style=style, no_wrap=True)
 
 
-def stance_bar(support: int, challenge: int, width: int = 12) -> Text:
-    """A centred gauge: challenge fills left of the centre in red, support right in green.
+def stance_bar(
+    support: int,
+    challenge: int,
+    width: int = 12,
+    *,
+    scale: int | None = None,
+    support_style: str = "green",
+    challenge_style: str = "red",
+) -> Text:
+    """A centred gauge: challenge fills left of the centre, support right.
 
-    The fill is the net stance as a share of all evidence, so ``10/0`` is a full green bar
-    and ``5/5`` is empty.
+    With ``scale`` (the largest count on the board), each side is that count's share of the
+    scale: the bar shows volume, so ``+2 (2/0)`` fills a quarter of what ``+8 (8/0)`` does,
+    and any evidence at all fills at least one cell. Without it the fill is the net stance as
+    a share of all evidence (``10/0`` full, ``5/5`` empty).
+
+    >>> stance_bar(2, 0, 8, scale=8).plain, stance_bar(8, 0, 8, scale=8).plain
+    ('────│█───', '────│████')
     """
     half = max(1, width // 2)
-    total = support + challenge
-    net = (support - challenge) / total if total else 0.0
-    filled = round(abs(net) * half)
+    if scale:
+        negative = min(half, max(1 if challenge else 0, round(challenge / scale * half)))
+        positive = min(half, max(1 if support else 0, round(support / scale * half)))
+    else:
+        total = support + challenge
+        net = (support - challenge) / total if total else 0.0
+        filled = round(abs(net) * half)
+        negative = filled if net < 0 else 0
+        positive = filled if net > 0 else 0
     text = Text(no_wrap=True)
-    negative = filled if net < 0 else 0
-    positive = filled if net > 0 else 0
     text.append("─" * (half - negative), style="dim")
-    text.append("█" * negative, style="red")
+    text.append("█" * negative, style=challenge_style)
     text.append("│", style="bold")
-    text.append("█" * positive, style="green")
+    text.append("█" * positive, style=support_style)
     text.append("─" * (half - positive), style="dim")
     return text
 
 
-def net_label(support: int, challenge: int) -> Text:
+def net_label(
+    support: int, challenge: int, *, positive_style: str = "green", counts: bool = True
+) -> Text:
     """``+7 (9/2)``: the net count, coloured by its sign, and the two counts."""
     net = support - challenge
-    style = "green" if net > 0 else "red" if net < 0 else "dim"
+    style = positive_style if net > 0 else "red" if net < 0 else "dim"
     text = Text(f"{net:+d}", style=f"bold {style}", no_wrap=True)
-    text.append(f" ({support}/{challenge})", style="dim")
+    if counts:
+        text.append(f" ({support}/{challenge})", style="dim")
     return text
+
+
+def change_label(current: int, previous: int | None) -> Text:
+    """``▲3`` / ``▼2`` / ``=``: the net's change against the previous window (dim)."""
+    if previous is None:
+        return Text("")
+    delta = current - previous
+    mark = "▲" if delta > 0 else "▼" if delta < 0 else "="
+    return Text(f"{mark}{abs(delta) if delta else ''}", style="dim", no_wrap=True)
+
+
+def ellipsize(text: Text, width: int) -> Text:
+    """``text`` cut to ``width`` cells with one ellipsis (never two: a trailing ``…`` or
+    ``...`` already there is dropped first).
+
+    >>> ellipsize(Text("AI demand... and more"), 13).plain, ellipsize(Text("short"), 9).plain
+    ('AI demand…', 'short')
+    """
+    if text.cell_len <= width:
+        return text
+    cut = text.copy()
+    cut.truncate(max(0, width - 1))
+    cut.rstrip()
+    plain = cut.plain
+    for tail in ("…", "..."):
+        if plain.endswith(tail):
+            cut.right_crop(len(tail))
+            cut.rstrip()
+            break
+    cut.append("…", style=text.style if isinstance(text.style, str) else "")
+    return cut
 
 
 def as_utc(value: datetime | str | None) -> datetime | None:

@@ -106,3 +106,27 @@ def test_unknown_source_gets_a_placeholder(store: Store) -> None:
     store.record_fetch(FetchOutcome(source_id="zzz", status="ok", started=T0))
     ids = {h.source_id: h for h in store.source_health()}
     assert "zzz" in ids and not ids["zzz"].active
+
+
+def test_a_source_nobody_polls_reads_overdue_past_twice_its_interval(store: Store) -> None:
+    store.record_fetch(
+        FetchOutcome(
+            source_id=SRC_A.id,
+            status="ok",
+            http_status=200,
+            latency=0.1,
+            started=T0,
+            next_poll=T0 + timedelta(seconds=600),
+            interval=600.0,
+        )
+    )
+
+    def status(now_after: timedelta) -> str:
+        health = {h.source_id: h for h in store.source_health(T0 + now_after)}
+        return health[SRC_A.id].status
+
+    assert status(timedelta(seconds=1260)) == "ok"  # 2 x 600 s + 60 s: not yet
+    assert status(timedelta(seconds=1261)) == "overdue"
+    assert store.overdue_sources(T0 + timedelta(seconds=1261)) == 1
+    assert store.stats(T0 + timedelta(seconds=1261)).overdue_sources == 1
+    assert {h.status for h in store.source_health()} <= {"ok", "never polled"}  # no clock

@@ -11,7 +11,7 @@ from typing import Literal
 
 from thesiswatch.feeds.models import FetchOutcome, Item, Source
 from thesiswatch.records import Alert
-from thesiswatch.signals.models import Sentiment, Tags, ThesisStance, TickerMention
+from thesiswatch.signals.models import Event, Sentiment, Tags, ThesisStance, TickerMention
 from thesiswatch.signals.watchlist import Company, Thesis, Watchlist
 from thesiswatch.store import Store
 
@@ -58,6 +58,7 @@ WATCHLIST = Watchlist(
             title="Risk watch",
             title_zh="风险",
             statement="Weaker demand, chip downturn, tighter sanctions.",
+            role="risk",
             tickers=(),
         ),
     ),
@@ -348,6 +349,29 @@ def _item_url(index: int) -> str:
     return f"https://news.example.com/{index:02d}" if index != 6 else "javascript:alert(1)"
 
 
+# Signals v3 events of a few items (by index in _ROWS): the detail pane shows them, the news
+# list filters by their type
+_EVENTS: dict[int, tuple[Event, ...]] = {
+    0: (
+        Event(
+            type="capacity_expansion",
+            entities=(("2330.TT", "subject"),),
+            polarity=1,
+            evidence=("adds CoWoS capacity",),
+        ),
+        Event(type="demand_strong", entities=(("2330.TT", "subject"),), polarity=1),
+    ),
+    4: (
+        Event(
+            type="export_control_tighten",
+            entities=(("AMD.US", "subject"), ("NVDA.US", "subject")),
+            polarity=-1,
+            evidence=("tighter export rules",),
+        ),
+    ),
+}
+
+
 def items_and_tags() -> list[tuple[Item, Tags]]:
     pairs: list[tuple[Item, Tags]] = []
     for index, (
@@ -380,6 +404,10 @@ def items_and_tags() -> list[tuple[Item, Tags]]:
             sentiment=Sentiment(
                 label=label, score=score, evidence=evidence, scorer="test", version="1"
             ),  # type: ignore[arg-type]
+            events=_EVENTS.get(index, ()),
+            relevance=tuple((t, 100 - 30 * n) for n, t in enumerate(tickers))
+            if index in _EVENTS
+            else (),
         )
         pairs.append((item, tags))
     return pairs

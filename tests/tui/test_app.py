@@ -338,6 +338,9 @@ def test_help_lists_every_binding() -> None:
         "Refresh",
         "Quit",
         "Help",
+        "Zoom",
+        "New",
+        "Mark seen",
     ):
         assert needed in descriptions
 
@@ -421,17 +424,28 @@ async def test_search_bar_escape_returns_focus(app: ThesisWatchApp) -> None:
 
 
 async def test_usable_at_80x24(app: ThesisWatchApp) -> None:
+    """80x24, no key pressed: a one-line board, >= 8 alert rows and >= 6 news rows, a preview
+    of the detail; enter zooms the detail pane, escape restores the layout."""
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = main_screen(app)
         assert screen.has_class("-narrow")
-        for widget in (
-            screen.query_one(ThesisBoard),
-            screen.query_one(AlertList),
-            screen.query_one(NewsStream),
-            screen.query_one(DetailPane),
-        ):
-            assert widget.region.height >= 4, widget
+        assert screen.query_one(ThesisBoard).region.height == 1
+        alerts, news = screen.query_one(AlertList), screen.query_one(NewsStream)
+        # rows: the widget's height less its top border and header row
+        assert alerts.region.height - 2 >= 8
+        assert news.region.height - 2 >= 6
+        assert screen.query_one(DetailPane).region.height >= 2
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = screen.query_one(DetailPane)
+        assert app.focused is detail and screen.zoomed
+        assert detail.region.height >= 20
+        assert alerts.region.height == 0
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not screen.zoomed
+        assert alerts.region.height - 2 >= 8
 
 
 async def test_ticker_screen_switches_ticker(app: ThesisWatchApp) -> None:

@@ -328,7 +328,7 @@ class DemoServer:
             f"<language>{_text(feed.language)}</language>",
             f"<lastBuildDate>{_http_date(updated)}</lastBuildDate>",
             "<generator>thesiswatch demo</generator>",
-            f"<ttl>{max(1, POLL_INTERVAL // 60)}</ttl>",
+            # no <ttl>: it counts whole minutes, and one minute would double the 30 s interval
         ]
         for item in items:
             parts += [

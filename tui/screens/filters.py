@@ -26,10 +26,17 @@ class FiltersScreen(ModalScreen[Filters | None]):
         Binding("ctrl+s", "apply", "Apply"),
     ]
 
-    def __init__(self, filters: Filters, sources: Sequence[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        filters: Filters,
+        sources: Sequence[tuple[str, str]],
+        events: Sequence[tuple[str, int]] = (),
+    ) -> None:
         super().__init__(classes="modal")
         self.filters = filters
         self.sources = list(sources)
+        self.events = list(events)
+        """``(event type, items)`` to offer, most frequent first (Signals v3)."""
 
     def compose(self) -> ComposeResult:
         f = self.filters
@@ -44,6 +51,15 @@ class FiltersScreen(ModalScreen[Filters | None]):
                     [(key, clean(name)[:50]) for key, name in self.sources],
                     f.source_id if f.source_id in source_ids else Select.NULL,
                     "f-source",
+                ),
+            ),
+            (
+                "Event",
+                _any_of(
+                    "event",
+                    [(key, f"{clean(key)[:40]} ({count:,})") for key, count in self.events],
+                    f.event if f.event in {key for key, _ in self.events} else Select.NULL,
+                    "f-event",
                 ),
             ),
             (
@@ -81,6 +97,7 @@ class FiltersScreen(ModalScreen[Filters | None]):
                 lang=self._value("#f-lang"),
                 label=self._value("#f-label"),
                 source_id=self._value("#f-source"),
+                event=self._value("#f-event"),
                 window=self._value("#f-window") or "all",
             )
         )
@@ -92,7 +109,9 @@ class FiltersScreen(ModalScreen[Filters | None]):
         if event.button.id == "f-apply":
             self.action_apply()
         elif event.button.id == "f-clear":
-            self.dismiss(self.filters.with_(lang=None, label=None, source_id=None, window="all"))
+            self.dismiss(
+                self.filters.with_(lang=None, label=None, source_id=None, event=None, window="all")
+            )
         else:
             self.dismiss(None)
 

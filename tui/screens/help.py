@@ -10,7 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from thesiswatch.tui.widgets.footer import AppFooter
 
 INTRO = (
     "thesiswatch watches news about the report's theses and covered tickers, tags every item "
@@ -26,6 +28,7 @@ def binding_groups() -> list[tuple[str, list[tuple[str, BindingType]]]]:
     from thesiswatch.tui.screens.filters import FiltersScreen
     from thesiswatch.tui.screens.main import MainScreen
     from thesiswatch.tui.screens.pick import PickScreen
+    from thesiswatch.tui.screens.records import RecordsScreen
     from thesiswatch.tui.screens.report import ReportScreen
     from thesiswatch.tui.screens.sources import SourcesScreen
     from thesiswatch.tui.screens.ticker import TickerScreen
@@ -37,6 +40,7 @@ def binding_groups() -> list[tuple[str, list[tuple[str, BindingType]]]]:
 
     owners: list[tuple[str, Any]] = [
         ("Everywhere", AppHost),
+        ("Main and ticker screens", RecordsScreen),
         ("Main screen", MainScreen),
         ("Thesis board", ThesisBoard),
         ("Alert list", AlertList),
@@ -65,7 +69,7 @@ class HelpScreen(Screen[None]):
     """Every binding, grouped by where it works. Escape or q goes back."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("q,escape", "app.pop_screen", "Back", key_display="q/esc"),
         Binding("j", "scroll_down", "Down", show=False),
         Binding("k", "scroll_up", "Up", show=False),
     ]
@@ -75,7 +79,7 @@ class HelpScreen(Screen[None]):
         with VerticalScroll(id="help-scroll"):
             yield Static(Text(INTRO, style="italic"), id="help-intro")
             yield Static(self._table(), id="help-body")
-        yield Footer()
+        yield AppFooter()
 
     def _table(self) -> Table:
         table = Table.grid(padding=(0, 2), expand=False)

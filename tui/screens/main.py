@@ -6,6 +6,7 @@ change of filters re-reads only the alerts and the news (the board depends on ne
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import ClassVar
 
 from textual import on
@@ -13,12 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Input
 
 from thesiswatch.tui.filters import Filters
 from thesiswatch.tui.screens.records import RecordsScreen, count_label
 from thesiswatch.tui.widgets.alert_list import AlertList
 from thesiswatch.tui.widgets.detail_pane import DetailPane
+from thesiswatch.tui.widgets.footer import AppFooter
 from thesiswatch.tui.widgets.news_stream import NewsStream
 from thesiswatch.tui.widgets.search_bar import SearchBar
 from thesiswatch.tui.widgets.status_bar import StatusBar
@@ -28,6 +30,7 @@ from thesiswatch.tui.widgets.thesis_card import CardData, ThesisCard
 ALERT_LIMIT = 40  # rows read per refresh: about two screenfuls, never the table
 ITEM_LIMIT = 60
 MAX_ITEM_LIMIT = 1000  # scrolling to the end reads more, up to this many
+EVENT_WINDOW = timedelta(days=30)  # the filters dialog offers the event types seen this long
 
 
 class MainScreen(RecordsScreen):
@@ -53,6 +56,19 @@ class MainScreen(RecordsScreen):
             tooltip="Filter by language, sentiment, source and time window",
         ),
         Binding("t", "pick_ticker", "Ticker", tooltip="Filter alerts and news by a ticker"),
+        Binding(
+            "n",
+            "toggle_new",
+            "New",
+            tooltip="Only what arrived after your last look (again to show everything)",
+        ),
+        Binding(
+            "N",
+            "app.mark_seen",
+            "Mark seen",
+            show=False,
+            tooltip="Count everything so far as seen (the mark `thesiswatch alerts` uses too)",
+        ),
         Binding(
             "T",
             "ticker_screen",
@@ -108,7 +124,7 @@ class MainScreen(RecordsScreen):
             detail.border_title = "Detail"
             yield detail
         yield SearchBar(id="search")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.reload()
@@ -125,9 +141,14 @@ class MainScreen(RecordsScreen):
         app = self.app
         now = app.now()
         summaries = app.store.thesis_summary(now)
+        scale_24h = max(
+            (max(s.support_24h, s.challenge_24h) for s in summaries.values()), default=0
+        )
+        scale_7d = max((max(s.support_7d, s.challenge_7d) for s in summaries.values()), default=0)
         cards = []
         for thesis in app.watchlist.theses:
             summary = summaries.get(thesis.id)
+            daily = [net for _, net in summary.daily_net] if summary else []
             cards.append(
                 CardData(
                     thesis_id=thesis.id,
@@ -141,6 +162,10 @@ class MainScreen(RecordsScreen):
                     daily_net=tuple(net for _, net in summary.daily_net) if summary else (),
                     latest_alert=summary.latest_alert if summary else None,
                     now=now,
+                    role=thesis.role,
+                    scale_24h=scale_24h,
+                    scale_7d=scale_7d,
+                    previous_7d_net=sum(daily[-14:-7]) if len(daily) >= 14 else None,
                 )
             )
         self.query_one(ThesisBoard).show(cards, self.filters.thesis)
@@ -151,9 +176,13 @@ class MainScreen(RecordsScreen):
         now = app.now()
         filters = self.filters
         since = filters.since(now)
+        if filters.new and (since is None or app.seen_mark > since):
+            since = app.seen_mark
         # alerts have no language/sentiment/source/text of their own: under those filters the
         # alert list shows the alerts raised by the items the news list shows
-        narrowed = bool(filters.search or filters.lang or filters.label or filters.source_id)
+        narrowed = bool(
+            filters.search or filters.lang or filters.label or filters.source_id or filters.event
+        )
         alerts = app.store.alerts(
             limit=ALERT_LIMIT * 10 if narrowed else ALERT_LIMIT,
             ticker=filters.ticker,
@@ -171,7 +200,11 @@ class MainScreen(RecordsScreen):
             source_id=filters.source_id,
             search=filters.search or None,
             since=since,
+            event=filters.event,
         )
+        if filters.new:
+            alerts = [a for a in alerts if app.is_new(a.created)]
+            items = [i for i in items if app.is_new(i.time)]
         if narrowed:
             shown = {item.id for item in items}
             alerts = [a for a in alerts if shown.intersection(a.item_ids)][:ALERT_LIMIT]
@@ -234,7 +267,10 @@ class MainScreen(RecordsScreen):
             self.show_item(table.current)
         elif isinstance(table, AlertList) and table.current is not None:
             self.show_alert(table.current)
-        self.query_one(DetailPane).focus()
+        if self.has_class("-narrow"):
+            self.zoom(self.query_one(DetailPane))  # too small below the lists to read
+        else:
+            self.query_one(DetailPane).focus()
 
     @on(ThesisCard.Selected)
     def _thesis_selected(self, event: ThesisCard.Selected) -> None:
@@ -278,6 +314,9 @@ class MainScreen(RecordsScreen):
             self.set_thesis(theses[index].id)
 
     def action_clear_filters(self) -> None:
+        if self.zoomed:
+            self.unzoom()
+            return
         if not self.filters.is_empty:
             self.filters = Filters()
             self.notify("Filters cleared.", timeout=2)
@@ -290,7 +329,8 @@ class MainScreen(RecordsScreen):
                 self.filters = result
 
         sources = [(s.source_id, s.name) for s in self.app.store.source_health()]
-        self.app.push_screen(FiltersScreen(self.filters, sources), apply)
+        events = self.app.store.event_types(since=self.app.now() - EVENT_WINDOW)
+        self.app.push_screen(FiltersScreen(self.filters, sources, events), apply)
 
     def action_pick_ticker(self) -> None:
         self.app.pick_ticker(self.set_ticker, current=self.filters.ticker)
@@ -305,6 +345,9 @@ class MainScreen(RecordsScreen):
         if self.selected is not None and self.selected.tickers:
             return self.selected.tickers[0]
         return None
+
+    def action_toggle_new(self) -> None:
+        self.filters = self.filters.with_(new=not self.filters.new)
 
     def action_toggle_hidden(self) -> None:
         self.show_hidden = not self.show_hidden

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widget import Widget
 
 from thesiswatch.store.models import StoredAlert, StoredItem
 from thesiswatch.tui.widgets.alert_list import AlertList
 from thesiswatch.tui.widgets.detail_pane import DetailPane
+from thesiswatch.tui.widgets.footer import AppFooter
 from thesiswatch.tui.widgets.news_stream import NewsStream
+from thesiswatch.tui.widgets.search_bar import SearchBar
+from thesiswatch.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from thesiswatch.tui.host import AppHost
@@ -32,6 +37,15 @@ def count_label(count: int, limit: int) -> str:
 class RecordsScreen(Screen[None]):
     """An alert list, a news stream and a detail pane showing the selected alert or item."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "z",
+            "zoom",
+            "Zoom",
+            tooltip="The focused pane alone fills the screen (again, or escape, to restore)",
+        ),
+    ]
+
     app: AppHost
 
     def __init__(self) -> None:
@@ -44,9 +58,62 @@ class RecordsScreen(Screen[None]):
         """Re-read everything this screen shows (new data arrived or the user refreshed)."""
         raise NotImplementedError
 
+    # -- zoom ---------------------------------------------------------------------------------
+
+    @property
+    def zoomed(self) -> bool:
+        return self.has_class("-zoomed")
+
+    def action_zoom(self) -> None:
+        """Zoom the focused pane (alerts, news or detail), or restore the layout."""
+        if self.zoomed:
+            self.unzoom()
+            return
+        focused = self.focused
+        panes: tuple[Widget, ...] = (
+            self.query_one(AlertList),
+            self.query_one(NewsStream),
+            self.query_one(DetailPane),
+        )
+        self.zoom(focused if focused in panes else self.query_one(DetailPane))
+
+    def zoom(self, pane: Widget) -> None:
+        """Show ``pane`` alone between the status bar and the footer."""
+        self.unzoom()
+        keep = {StatusBar, AppFooter, SearchBar}
+        node: Widget = pane
+        while isinstance(node.parent, Widget) and node.parent is not self:
+            parent = node.parent
+            for sibling in parent.children:
+                if sibling is not node:
+                    sibling.add_class("-zoom-hidden")
+            node.add_class("-zoom-kept")
+            node = parent
+        node.add_class("-zoom-kept")
+        for child in self.children:
+            if child is not node and type(child) not in keep:
+                child.add_class("-zoom-hidden")
+        self.add_class("-zoomed")
+        pane.focus()
+
+    def action_back(self) -> None:
+        """Restore a zoomed pane, else go back to the screen below."""
+        if self.zoomed:
+            self.unzoom()
+        else:
+            self.app.pop_screen()
+
+    def unzoom(self) -> None:
+        if not self.zoomed:
+            return
+        for widget in self.query(".-zoom-hidden"):
+            widget.remove_class("-zoom-hidden")
+        for widget in self.query(".-zoom-kept"):
+            widget.remove_class("-zoom-kept")
+        self.remove_class("-zoomed")
+
     def on_screen_resume(self) -> None:
-        if self.app.stale_screens.pop(self, None) is not None:
-            self.reload()
+        self.app.resumed(self)
 
     def show_lists(
         self, alerts: Sequence[StoredAlert], items: Sequence[StoredItem], now: datetime
@@ -54,8 +121,8 @@ class RecordsScreen(Screen[None]):
         """Put freshly read alerts and items in the two lists; returns the lists."""
         alert_list = self.query_one(AlertList)
         news = self.query_one(NewsStream)
-        alert_list.show(alerts, now)
-        news.show(items, now)
+        alert_list.show(alerts, now, new_since=self.app.seen_mark)
+        news.show(items, now, new_since=self.app.seen_mark)
         return alert_list, news
 
     # -- the detail pane ----------------------------------------------------------------------

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from thesiswatch.tui.text import clean, safe_text
+from thesiswatch.tui.widgets.footer import AppFooter
 from thesiswatch.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ class ReportScreen(Screen[None]):
     """Facts and theses of the loaded watchlist (the built-in one is the report's)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("q,escape", "app.pop_screen", "Back", key_display="q/esc"),
         Binding("j", "scroll_down", "Down", show=False),
         Binding("k", "scroll_up", "Up", show=False),
     ]
@@ -34,7 +35,7 @@ class ReportScreen(Screen[None]):
         yield StatusBar()
         with VerticalScroll(id="report-scroll"):
             yield Static(self._body(), id="report-body")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.app.update_status()

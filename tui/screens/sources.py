@@ -8,18 +8,27 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey
 
 from thesiswatch.store.models import SourceHealth
 from thesiswatch.tui.render import age_since, as_utc
 from thesiswatch.tui.text import clean, safe_text
+from thesiswatch.tui.widgets.footer import AppFooter
 from thesiswatch.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from thesiswatch.tui.host import AppHost
 
-STATUS_STYLE = {"ok": "green", "failing": "bold red", "never polled": "yellow", "inactive": "dim"}
-STATUS_MARK = {"ok": "✓", "failing": "✗", "never polled": "…", "inactive": "–"}
+STATUS_STYLE = {
+    "ok": "green",
+    "failing": "bold red",
+    "overdue": "bold red",
+    "never polled": "yellow",
+    "inactive": "dim",
+}
+STATUS_MARK = {"ok": "✓", "failing": "✗", "overdue": "⚠", "never polled": "…", "inactive": "–"}
+NAME_WIDTH = 34  # the source column's width from 120 columns; narrower below
 
 
 class SourcesTable(DataTable[Text]):
@@ -35,7 +44,7 @@ class SourcesScreen(Screen[None]):
     """Enter polls the selected source now, ``a`` polls all; ``n`` shows its news."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("q,escape", "app.pop_screen", "Back", key_display="q/esc"),
         Binding(
             "enter",
             "refresh_one",
@@ -68,18 +77,19 @@ class SourcesScreen(Screen[None]):
         table.border_title = "Sources"
         yield table
         yield Static(id="source-detail")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(SourcesTable)
         table.add_column("", key="mark", width=1)
         table.add_column("status", key="status", width=12)
-        table.add_column("source", key="name", width=34)
+        table.add_column("source", key="name", width=NAME_WIDTH)
         table.add_column("last ok", key="ok", width=7)
         table.add_column("latency", key="latency", width=7)
         table.add_column("next", key="next", width=6)
         table.add_column("items", key="items", width=6)
-        table.add_column("error", key="error")
+        table.add_column("error", key="error", width=10)
+        self._fit_columns()
         self.reload()
         table.focus()
 
@@ -91,9 +101,10 @@ class SourcesScreen(Screen[None]):
             if self.sources and 0 <= table.cursor_row < len(self.sources)
             else None
         )
-        order = {"failing": 0, "never polled": 1, "ok": 2, "inactive": 3}
+        order = {"overdue": 0, "failing": 1, "never polled": 2, "ok": 3, "inactive": 4}
         self.sources = sorted(
-            self.app.store.source_health(), key=lambda s: (order.get(s.status, 9), s.name.lower())
+            self.app.store.source_health(now),
+            key=lambda s: (order.get(s.status, 9), s.name.lower()),
         )
         table.clear()
         for source in self.sources:
@@ -119,12 +130,37 @@ class SourcesScreen(Screen[None]):
                 key=source.source_id,
             )
         failing = sum(1 for s in self.sources if s.status == "failing")
-        table.border_subtitle = f"{len(self.sources)} sources, {failing} failing"
+        overdue = sum(1 for s in self.sources if s.status == "overdue")
+        table.border_subtitle = f"{len(self.sources)} sources, {failing} failing" + (
+            f", {overdue} overdue" if overdue else ""
+        )
         ids = [s.source_id for s in self.sources]
         if previous in ids:
             table.move_cursor(row=ids.index(previous), animate=False)
         self._show_detail()
         self.app.update_status()
+
+    def on_resize(self) -> None:
+        if self.query_one(SourcesTable).columns:
+            self._fit_columns()
+            self.reload()
+
+    def _fit_columns(self) -> None:
+        """Source and error columns share what the fixed ones leave: no horizontal scroll."""
+        table = self.query_one(SourcesTable)
+        # the pane's border and a vertical scrollbar, two cells of padding per column
+        room = self.size.width - 2 - 2 - 2 * len(table.columns)
+        fixed = sum(c.width for k, c in table.columns.items() if k.value not in ("name", "error"))
+        free = max(20, room - fixed)
+        name = NAME_WIDTH if free >= NAME_WIDTH + 20 else max(10, free // 2)
+        for key, width in (("name", name), ("error", max(8, free - name))):
+            column = table.columns.get(ColumnKey(key))
+            if column is not None:
+                column.auto_width = False
+                column.width = width
+
+    def on_screen_resume(self) -> None:
+        self.app.resumed(self)
 
     def _current(self) -> SourceHealth | None:
         row = self.query_one(SourcesTable).cursor_row

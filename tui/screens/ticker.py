@@ -12,13 +12,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from thesiswatch.tui.render import sparkline, volume_sparkline
 from thesiswatch.tui.screens.records import RecordsScreen, count_label
 from thesiswatch.tui.text import clean
 from thesiswatch.tui.widgets.alert_list import AlertList
 from thesiswatch.tui.widgets.detail_pane import DetailPane
+from thesiswatch.tui.widgets.footer import AppFooter
 from thesiswatch.tui.widgets.news_stream import NewsStream
 from thesiswatch.tui.widgets.status_bar import StatusBar
 
@@ -31,7 +32,7 @@ class TickerScreen(RecordsScreen):
     """One ticker up close. ``t`` switches ticker, ``f`` filters the main screen by it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("q,escape", "back", "Back", key_display="q/esc"),
         Binding(
             "o",
             "open_link",
@@ -64,7 +65,7 @@ class TickerScreen(RecordsScreen):
         detail = DetailPane(id="ticker-detail")
         detail.border_title = "Detail"
         yield detail
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.reload()

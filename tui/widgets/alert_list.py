@@ -66,6 +66,7 @@ class AlertList(RecordTable[StoredAlert]):
             self.alert = alert
 
     COLUMNS: ClassVar[list[tuple[str, int, int]]] = [
+        ("", 1, 1),  # ● new since the last look
         ("", 2, 2),
         ("age", 4, 3),
         ("rule", 16, 10),
@@ -103,6 +104,7 @@ class AlertList(RecordTable[StoredAlert]):
             f"{SEVERITY_STYLE.get(severity, '')} {dim}".strip() if severity == "critical" else dim
         )
         return [
+            self.new_mark(alert.created),
             sev,
             Text(age_since(alert.created, now), style="dim"),
             safe_text(alert.rule, style=dim),

@@ -34,6 +34,7 @@ class NewsStream(RecordTable[StoredItem]):
         """The cursor is on the last row: the screen may read more items."""
 
     COLUMNS: ClassVar[list[tuple[str, int, int]]] = [
+        ("", 1, 1),  # ● new since the last look
         ("age", 4, 3),
         ("", 2, 2),
         ("sent", 5, 5),
@@ -63,6 +64,7 @@ class NewsStream(RecordTable[StoredItem]):
         if len(tickers) > shown:
             ticker_text.append(f"+{len(tickers) - shown}", style="dim")
         return [
+            self.new_mark(item.time),
             Text(age_since(item.time, now), style="dim"),
             safe_text(item.lang or "?", style="dim"),
             Text(f"{score:+.2f}", style=LABEL_STYLE.get(label, "")),

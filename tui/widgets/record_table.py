@@ -18,6 +18,8 @@ from textual import events
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
+from thesiswatch.tui.render import as_utc
+
 ROW_KEY = "row"
 GAP = 1  # spaces between cells
 NARROW = 90  # below this many columns, tables use their narrow column widths
@@ -48,6 +50,8 @@ class RecordTable(DataTable[Text], Generic[RecordT]):
         super().__init__(cursor_type="row", **kwargs)
         self.records: list[RecordT] = []
         self.now: datetime | None = None
+        self.new_since: datetime | None = None
+        """Records after this time (the user's last look) are marked new; None marks none."""
 
     @property
     def current(self) -> RecordT | None:
@@ -56,11 +60,15 @@ class RecordTable(DataTable[Text], Generic[RecordT]):
             return None
         return self.records[self.cursor_row]
 
-    def show(self, records: Sequence[RecordT], now: datetime) -> None:
-        """Replace the rows, keeping the cursor on the same record when it is still there."""
+    def show(
+        self, records: Sequence[RecordT], now: datetime, *, new_since: datetime | None = None
+    ) -> None:
+        """Replace the rows, keeping the cursor on the same record when it is still there;
+        records after ``new_since`` carry the new marker."""
         previous = self.current
         self.records = list(records)
         self.now = now
+        self.new_since = new_since
         self.rebuild(previous.id if previous is not None else None)
 
     def cells(self, record: RecordT, now: datetime) -> list[Text]:
@@ -70,6 +78,13 @@ class RecordTable(DataTable[Text], Generic[RecordT]):
     def highlighted(self, record: RecordT) -> None:
         """The cursor moved onto ``record``: post the subclass's message."""
         raise NotImplementedError
+
+    def new_mark(self, when: datetime | str | None) -> Text:
+        """``●`` for a record after the last look, else a blank (a one-cell column)."""
+        moment = as_utc(when)
+        if self.new_since is not None and moment is not None and moment > self.new_since:
+            return Text("●", style="bold yellow")
+        return Text(" ")
 
     @property
     def narrow(self) -> bool:

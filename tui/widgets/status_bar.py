@@ -23,7 +23,10 @@ class Status:
     items_today: int = 0
     items_total: int = 0
     failing: int = 0
+    overdue: int = 0  # sources nobody has polled for over twice their interval
     sources: int = 0
+    daemon: str = ""  # attached: "running" | "stopped" ("" when unknown or polling)
+    new_alerts: int = 0  # alerts raised since the last look
     filters: str = ""
     now: datetime | None = None
 
@@ -42,10 +45,17 @@ class StatusBar(Widget):
             text.append(" ● polling", style="bold green")
             if status.busy:
                 text.append("…", style="green")
+        elif status.daemon == "stopped":
+            text.append(" ✗ daemon stopped", style="bold red")
         else:
             text.append(" ◌ attached", style="bold cyan")
-            if status.why and "daemon" in status.why:
+            if status.daemon == "running" or (status.why and "daemon" in status.why):
                 text.append(" to daemon", style="cyan")
+        if status.overdue:  # early: the status bar is cut at the right on narrow terminals
+            text.append(f"  ⚠ poll overdue ({status.overdue})", style="bold red")
+        if status.new_alerts:
+            more = "+" if status.new_alerts >= 1000 else ""
+            text.append(f"  ● {status.new_alerts}{more} new", style="bold yellow")
         last = age_since(status.last_poll, status.now) if status.now else "—"
         text.append(f"  last poll {last}", style="")
         text.append(f"  {status.items_today:,} today", style="")
