@@ -336,8 +336,8 @@ class StoryClusterer:
         """Return the cluster id for the item, creating a new story when nothing matches.
 
         ``events`` are ``"ticker@event_type"`` keys of the item's main event (its subjects):
-        items sharing one within ``link_window`` are one story in any language, whatever their
-        wording or figures ("百亿订单" and "$1.4bn order"). The same ``item_id`` always gets
+        items in different languages sharing one within ``link_window`` are one story,
+        whatever their wording or figures ("百亿订单" and "$1.4bn order"). The same ``item_id`` always gets
         the same cluster id back.
         """
         known = self._entries.get(item_id)
@@ -347,12 +347,17 @@ class StoryClusterer:
         key = story_key(title, lang=lang)
         sh = shingles(title)
         nums = numbers_in(title)
+        # Event keys link across languages only: in one language a repeat shares its words
+        # (the shingles find it), and two bans of DeepSeek by two governments on one day are
+        # two stories however alike their keys.
+        own = tuple(f"{e}#{lang}" for e in events)
+        other = tuple(f"{e}#{x}" for e in events for x in ("zh", "en") if x != lang)
         cluster_id = self._by_key.get(key)
         if cluster_id is None:
             cluster_id = self._best_match(
-                sh, nums, frozenset(tickers), when, tuple(events)
+                sh, nums, frozenset(tickers), when, other
             ) or new_cluster_id(item_id)
-        self._remember(item_id, cluster_id, key, sh, nums, tickers, when, tuple(events))
+        self._remember(item_id, cluster_id, key, sh, nums, tickers, when, own)
         return cluster_id
 
     # -- internals ----------------------------------------------------------------------

@@ -193,3 +193,30 @@ def test_a_watchlist_adds_and_overrides_event_types(tmp_path) -> None:
     assert [e.type for e in tags.events] == ["explosion"]
     assert tags.sentiment.label == "neg"
     assert parse_watchlist('name = "w"\n[[theses]]\nid = "t"\ntitle = "T"\n').taxonomy is None
+
+
+def test_event_keys_link_only_across_languages() -> None:
+    tagger = Tagger(load_watchlist(), default_scorer())
+    clusterer = StoryClusterer()
+    t0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    titles = [
+        ("a", "Canberra bans DeepSeek on all state computers", t0),
+        ("b", "Prague government bans DeepSeek in public offices", t0 + timedelta(minutes=40)),
+        ("c", "堪培拉禁止在政府电脑上使用DeepSeek", t0 + timedelta(hours=1)),
+    ]
+    ids = []
+    for item_id, title, when in titles:
+        tags = tagger.tag(title)
+        assert story_events(tags) == ("DEEPSEEK@ban",), title
+        ids.append(
+            clusterer.assign(
+                item_id,
+                title,
+                lang=tags.lang,
+                tickers=tuple(tags.ticker_ids),
+                published=when,
+                events=story_events(tags),
+            )
+        )
+    assert ids[0] != ids[1]  # one language, two governments: two stories
+    assert ids[2] in (ids[0], ids[1])  # the Chinese report joins a story of the same event
