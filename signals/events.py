@@ -273,25 +273,42 @@ class _Pattern:
     terms: tuple[int, ...]  # term ids
 
 
+class _LazyPattern:
+    """A phrase's regex, compiled the first time a text could start it (a taxonomy has
+    thousands; compiling them all made start-up slow for a one-item ``tag``)."""
+
+    __slots__ = ("_pattern", "phrase")
+
+    def __init__(self, phrase: str) -> None:
+        self.phrase = phrase
+        self._pattern: re.Pattern[str] | None = None
+
+    def match(self, text: str, pos: int) -> re.Match[str] | None:
+        if self._pattern is None:
+            self._pattern = compile_phrases([self.phrase]) or re.compile(r"(?!)")
+        return self._pattern.match(text, pos)
+
+
 class _PhraseIndex:
     """Every phrase of every term, found at every position by a two-character index."""
 
     def __init__(self) -> None:
         self.term_ids: dict[str, int] = {}
-        self._phrases: dict[str, tuple[re.Pattern[str], set[int]]] = {}
+        # folded phrase -> (its regex, None for a plain phrase compared as a string; term ids)
+        self._phrases: dict[str, tuple[_LazyPattern | None, set[int]]] = {}
 
     def term(self, key: str, phrases: Iterable[str]) -> int:
         if key not in self.term_ids:
             tid = self.term_ids[key] = len(self.term_ids)
             for phrase in phrases:
                 folded = fold(phrase.strip())
-                if not folded:
+                if not folded or folded.startswith("*"):
                     continue
                 entry = self._phrases.get(folded)
                 if entry is None:
-                    pattern = compile_phrases([phrase])
-                    if pattern is None:
-                        continue
+                    # Only phrases with a wildcard, space, hyphen or colon need a regex (most
+                    # are plain: compiling thousands of regexes was most of the start-up).
+                    pattern = _LazyPattern(phrase) if _NOT_PLAIN.search(folded) else None
                     entry = self._phrases[folded] = (pattern, set())
                 entry[1].add(tid)
         return self.term_ids[key]
@@ -301,12 +318,12 @@ class _PhraseIndex:
         characters when that word ends in a wildcard), any other by its first two characters
         (one when it is that short). Plain phrases (no wildcard, space or hyphen) are compared
         as strings, the rest with their regex."""
-        Entry = tuple[str | None, re.Pattern[str], frozenset[int]]
+        Entry = tuple[str | None, _LazyPattern | None, frozenset[int]]
         self._by_word: dict[str, list[Entry]] = {}
         self._by2: dict[str, list[Entry]] = {}
         self._by1: dict[str, list[Entry]] = {}
         for folded, (pattern, tids) in self._phrases.items():
-            plain = folded if not _NOT_PLAIN.search(folded) else None
+            plain = folded if pattern is None else None
             entry = (plain, pattern, frozenset(tids))
             word = _LATIN_WORD.match(folded)
             if word is not None and folded[word.end() : word.end() + 1] != "*":
@@ -342,11 +359,13 @@ class _PhraseIndex:
                             nxt = folded[end]
                             if nxt.isascii() and nxt.isalnum():
                                 continue
-                    else:
+                    elif pattern is not None:
                         m = pattern.match(folded, i)
                         if m is None or m.end() <= i:
                             continue
                         end = m.end()
+                    else:
+                        continue
                     for tid in tids:
                         found.setdefault(tid, []).append((i, end))
         return found
