@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -451,7 +452,7 @@ class EventReader:
         bounds = [m.end() for m in _SENTENCE_END.finditer(folded)]
 
         def sentence(pos: int) -> int:
-            return sum(1 for b in bounds if b <= pos)
+            return bisect_right(bounds, pos)
 
         found: dict[tuple[int, int], _Found] = {}  # (type, sentence) -> first occurrence
         for first, spans in hits.items():
@@ -476,13 +477,24 @@ class EventReader:
                         found[key] = _Found(p.type_index, start, span, s)
         events = sorted(found.values(), key=lambda f: (f.trigger[0], f.type_index))
         # Schedule events own their words: "to report results on" is not a results event.
-        schedule = [f for f in events if self.types[f.type_index].group == "schedule"]
+        by_sentence: dict[int, list[_Found]] = {}
+        for f in events:
+            by_sentence.setdefault(f.sentence, []).append(f)  # overlaps stay within a sentence
+        schedule = {
+            n: [f for f in group if self.types[f.type_index].group == "schedule"]
+            for n, group in by_sentence.items()
+        }
         kept = [
             f
             for f in events
             if self.types[f.type_index].group == "schedule"
-            or not any(s.start <= f.trigger[1] and f.start <= s.trigger[1] for s in schedule)
+            or not any(
+                s.start <= f.trigger[1] and f.start <= s.trigger[1] for s in schedule[f.sentence]
+            )
         ]
+        by_sentence = {}
+        for f in kept:
+            by_sentence.setdefault(f.sentence, []).append(f)
         # An event whose words start inside another's ("curbs ... China" after "eases chip
         # curbs") is the same words read twice: the earlier (or, from one start, the wider)
         # reading wins, unless the inner one weighs more ("涨停" inside "股价涨").
@@ -499,7 +511,7 @@ class EventReader:
                     (g.start < f.start < g.trigger[1] and weight(g) >= weight(f))
                     or (g.start == f.start and f.trigger[1] < g.trigger[1])
                 )
-                for g in kept
+                for g in by_sentence[f.sentence]
             )
         ]
         for f in kept:
@@ -563,6 +575,7 @@ class EventReader:
         spans = sorted(
             (s, e, m.ticker) for m in mentions for s, e in m.spans
         )  # every mention, in text order
+        starts = [s for s, _, _ in spans]
         # A company is passing when its first mention is (a later "搭载自研神玑芯片" does not
         # make NIO a bystander in its own rollout).
         first: dict[str, tuple[int, int]] = {}
@@ -583,9 +596,13 @@ class EventReader:
             if f.negated and etype.negated == "void":
                 continue
             sign = -1 if f.negated and etype.negated == "flip" else 1
-            lo = max(b for b in bounds if b <= f.start)
-            hi = min(b for b in bounds if b > f.trigger[0])
-            in_sentence = [(s, e, t) for s, e, t in spans if lo <= s < hi and t not in passing]
+            lo = bounds[bisect_right(bounds, f.start) - 1]
+            hi = bounds[bisect_right(bounds, f.trigger[0])]
+            in_sentence = [
+                (s, e, t)
+                for s, e, t in spans[bisect_left(starts, lo) : bisect_left(starts, hi)]
+                if t not in passing
+            ]
             subjects, counterparties = self._assign(folded, etype, f, in_sentence, lo)
             entities: dict[str, str] = {}
             for t in subjects:
