@@ -272,3 +272,60 @@ def test_jsonl_sink_writes_each_alert_id_once(tmp_path: Path) -> None:
     asyncio.run(JsonlSink(path).deliver([alert(1), alert(2)]))
     asyncio.run(JsonlSink(path).deliver([alert(2), alert(3), alert(3)]))  # a restart
     assert jsonl_ids(path) == ["alert1", "alert2", "alert3"]
+
+
+def test_a_reload_drops_the_rows_of_a_removed_destination(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from thesiswatch import daemon
+    from thesiswatch.session import Session
+
+    cfg = tmp_path / "my.toml"
+    hook = '[[alerts.webhooks]]\nurl = "http://127.0.0.1:9/hook"\nname = "ops"\n'
+    cfg.write_text(f'[alerts]\njsonl = "a.jsonl"\n\n{hook}', encoding="utf-8")
+    session = Session()
+    session.config, session.db = str(cfg), str(tmp_path / "tw.db")
+    settings = session.settings()
+    caplog.set_level("INFO", logger="thesiswatch")
+    with Store.open(settings.db_path) as store:
+        pipeline = build_pipeline(settings, store, WATCHLIST, sources=[])
+        assert pipeline.dispatcher is not None
+        assert pipeline.dispatcher.destinations == ["jsonl", "webhook:ops"]
+        store.save_alerts([alert(1)], destinations=pipeline.dispatcher.destinations)
+
+        async def life() -> None:
+            cfg.write_text('[alerts]\njsonl = "a.jsonl"\n', encoding="utf-8")
+            daemon._reload(pipeline, session, None, False)
+            await asyncio.gather(*daemon._background)
+            await pipeline.aclose(grace=5)
+
+        asyncio.run(life())
+        assert store.outbox() == []
+        assert [(e.destination, e.alert.id) for e in store.outbox(status="delivered")] == [
+            ("jsonl", "alert1")
+        ]
+    assert "outbox.dropped destination=webhook:ops rows=1" in caplog.text
+    assert jsonl_ids(tmp_path / "a.jsonl") == ["alert1"]
+
+
+def test_shutdown_waits_for_deliveries_in_flight_within_the_grace(tmp_path: Path) -> None:
+    class Slow(Receiver):
+        async def deliver(self, alerts: Sequence[Alert]) -> list[Delivery]:
+            for a in alerts:  # one request per alert, as the webhook does
+                await asyncio.sleep(0.05)
+                self.received.append(a.id)
+            return deliveries(alerts, self.name, "sent")
+
+    sink = Slow("slow")
+    alerts = [alert(i) for i in range(6)]
+    with Store.open(tmp_path / "tw.db") as store:
+        store.save_alerts(alerts, destinations=["slow"])
+        d = Dispatcher([sink], ledger=store.record_delivery, wait=False, grace=60)
+
+        async def life() -> None:
+            await d.dispatch(alerts)
+            await d.aclose()
+
+        asyncio.run(life())
+        assert sorted(sink.received) == sorted(a.id for a in alerts)
+        assert store.outbox() == []

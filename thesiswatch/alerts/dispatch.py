@@ -217,11 +217,10 @@ class Dispatcher:
             waiting = [p for q in self._queues.values() for p in q]
             if not self._inflight and waiting and all(p.not_before > deadline for p in waiting):
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    asyncio.gather(*self._unresolved, return_exceptions=True),
-                    timeout=min(0.1, max(0.0, deadline - loop.time())),
-                )
+            # asyncio.wait, not wait_for: a timeout must not cancel the deliveries
+            await asyncio.wait(
+                set(self._unresolved), timeout=min(0.1, max(0.0, deadline - loop.time()))
+            )
         left = sum(1 for f in self._unresolved if not f.done())
         if left:
             log.info("%d deliveries left in the outbox for the next start", left)
