@@ -329,3 +329,38 @@ def test_shutdown_waits_for_deliveries_in_flight_within_the_grace(tmp_path: Path
         asyncio.run(life())
         assert sorted(sink.received) == sorted(a.id for a in alerts)
         assert store.outbox() == []
+
+
+def test_outbox_settings_and_distinct_destination_names() -> None:
+    from thesiswatch.alerts.sinks import build_sinks, dispatcher_options
+    from thesiswatch.errors import ConfigError
+
+    options = dispatcher_options({"give_up_hours": 2, "shutdown_grace_seconds": 0})
+    assert options == {"give_up_after": 7200.0, "grace": 0.0}
+    with pytest.raises(ConfigError, match=r"alerts.shutdown_grace_seconds: expected"):
+        dispatcher_options({"shutdown_grace_seconds": -1})
+    with pytest.raises(ConfigError, match=r"alerts.give_up_hours: expected"):
+        dispatcher_options({"give_up_hours": 0})
+    hooks = [{"url": "https://h.example.com/a/secret1"}, {"url": "https://h.example.com/b/secret2"}]
+    names = [s.name for s in build_sinks({"webhooks": hooks})]
+    assert names[0] == "webhook:h.example.com" and names[1].startswith("webhook:h.example.com#")
+    assert "secret" not in names[1]
+
+
+def test_shutdown_gives_a_hanging_receiver_only_the_grace(tmp_path: Path) -> None:
+    class Hanging(Receiver):
+        async def deliver(self, alerts: Sequence[Alert]) -> list[Delivery]:
+            await asyncio.Event().wait()  # never answers
+            return []
+
+    with Store.open(tmp_path / "tw.db") as store:
+        store.save_alerts([alert(1)], destinations=["hang"])
+        d = Dispatcher([Hanging("hang")], ledger=store.record_delivery, wait=False, grace=0.2)
+
+        async def life() -> None:
+            await d.dispatch([alert(1)])
+            await d.aclose()  # returns after the grace: no wall-clock assertion needed
+
+        asyncio.run(life())
+        [row] = store.outbox()
+        assert row.destination == "hang" and row.attempts == 0
