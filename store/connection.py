@@ -186,6 +186,7 @@ class StoreBase:
         self._conn = conn
         self._db = Database(conn, execute_plugins=False)
         self._lock = threading.RLock()
+        self._depth = 0  # > 0 inside ``transaction()``: writes join it
         self.path = path
         self.readonly = readonly
 
@@ -351,6 +352,9 @@ class StoreBase:
         if self.readonly:
             raise StoreError(f"{self.path} was opened read-only")
         conn = self._conn
+        if self._depth:  # inside ``transaction()``: its commit is this write's commit
+            yield conn
+            return
         if not check_foreign_keys:
             conn.execute("PRAGMA foreign_keys = OFF")
         try:
@@ -365,6 +369,30 @@ class StoreBase:
         finally:
             if not check_foreign_keys:
                 conn.execute("PRAGMA foreign_keys = ON")
+
+    @contextmanager
+    def transaction(self, *, check_foreign_keys: bool = True) -> Iterator[None]:
+        """One write transaction around several write methods: every write inside joins it,
+        so they commit together or not at all (the pipeline stores items, their alerts and
+        the alerts' outbox rows this way). Holds the store's lock throughout; a
+        ``BaseException`` (a crash, a cancellation) rolls everything back."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            try:
+                with self._write(check_foreign_keys=check_foreign_keys):
+                    self._depth = 1
+                    try:
+                        yield
+                    finally:
+                        self._depth = 0
+            except sqlite3.Error as exc:
+                raise StoreError(_describe(exc, self.path)) from exc
 
     @_api
     def meta_get(self, key: str) -> str | None:

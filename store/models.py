@@ -204,3 +204,16 @@ class PruneResult:
     fetch_log_deleted: int
     bytes_before: int
     bytes_after: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxEntry:
+    """One outbox row: an alert still owed to (or given up on for) one destination."""
+
+    alert: Alert
+    destination: str
+    status: str  # pending | delivered | dead
+    attempts: int
+    created: datetime
+    error: str | None = None
+    http_status: int | None = None

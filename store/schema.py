@@ -439,6 +439,32 @@ def m0007_events(db: Database) -> None:
     db.execute("ALTER TABLE items ADD COLUMN novelty INTEGER")
 
 
+OUTBOX_8 = """
+CREATE TABLE outbox (
+  alert_id TEXT NOT NULL REFERENCES alerts(id) ON DELETE CASCADE, -- the alert (alerts.id)
+  destination TEXT NOT NULL,       -- the sink's channel name (jsonl, webhook:NAME, apprise:...)
+  status TEXT NOT NULL DEFAULT 'pending'
+    CHECK (status IN ('pending', 'delivered', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0, -- delivery attempts so far
+  created TEXT NOT NULL,           -- written with the alert, in the same transaction
+  last_attempt TEXT,               -- time of the latest attempt
+  http_status INTEGER,             -- of the latest attempt
+  error TEXT,                      -- one line, of the latest failed attempt
+  done TEXT,                       -- when it was delivered or given up
+  PRIMARY KEY (alert_id, destination)
+) WITHOUT ROWID;
+CREATE INDEX outbox_status ON outbox(status, destination);
+"""
+
+
+@MIGRATIONS(name="0008_outbox")
+def m0008_outbox(db: Database) -> None:
+    """The outbox: one row per (alert, destination), written in the transaction that raises
+    the alert, marked ``delivered`` or ``dead`` by the dispatcher. Alerts stored before
+    version 8 have no rows (they were delivered, or not, by the old dispatcher)."""
+    _run(db, OUTBOX_8)
+
+
 MIGRATION_NAMES: tuple[str, ...] = (
     "0001_initial",
     "0002_fts",
@@ -447,6 +473,7 @@ MIGRATION_NAMES: tuple[str, ...] = (
     "0005_fts_hashsize",
     "0006_drop_items_url_index",
     "0007_events",
+    "0008_outbox",
 )
 SCHEMA_VERSION = len(MIGRATION_NAMES)
 """The schema version this code writes (``PRAGMA user_version``)."""

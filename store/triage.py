@@ -20,6 +20,7 @@ from thesiswatch.store.connection import (
     to_iso,
 )
 from thesiswatch.store.models import (
+    OutboxEntry,
     StoredAlert,
 )
 
@@ -51,8 +52,13 @@ class AlertsMixin(StoreBase):
     ``record_delivery``, ``deliveries``."""
 
     @_api
-    def save_alerts(self, alerts: Sequence[Alert]) -> list[Alert]:
-        """Store alerts; return only those not stored before (by id), in the given order."""
+    def save_alerts(
+        self, alerts: Sequence[Alert], *, destinations: Sequence[str] = ()
+    ) -> list[Alert]:
+        """Store alerts; return only those not stored before (by id), in the given order.
+
+        Each new alert gets one ``outbox`` row per destination (a sink's channel name), in
+        the same transaction (and in the caller's, inside ``transaction()``)."""
         if not alerts:
             return []
         now = to_iso(_utcnow())
@@ -84,6 +90,10 @@ class AlertsMixin(StoreBase):
                 )
                 if cursor.rowcount:
                     fresh.append(alert)
+            conn.executemany(
+                "INSERT OR IGNORE INTO outbox (alert_id, destination, created) VALUES (?, ?, ?)",
+                [(a.id, d, now) for a in fresh for d in dict.fromkeys(destinations)],
+            )
         return fresh
 
     @_api
@@ -222,14 +232,73 @@ class AlertsMixin(StoreBase):
         vendor_code: str | None = None,
         error: str | None = None,
     ) -> None:
-        """Append one delivery attempt to the ledger (``deliveries``)."""
+        """Append one delivery attempt to the ledger (``deliveries``) and bring the alert's
+        outbox row for that channel up to date: ``sent`` -> ``delivered``, ``failed`` (final)
+        -> ``dead``, ``retrying`` -> still ``pending``, with the attempt count and error."""
         now = to_iso(_utcnow())
+        outbox = {"sent": "delivered", "failed": "dead"}.get(status, "pending")
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO deliveries (alert_id, channel, status, attempt, http_status, "
                 "vendor_code, error, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (alert_id, channel, status, attempt, http_status, vendor_code, error, now),
             )
+            conn.execute(
+                "UPDATE outbox SET status = ?, attempts = max(attempts, ?), last_attempt = ?, "
+                "http_status = ?, error = coalesce(?, error), "
+                "done = CASE WHEN ? = 'pending' THEN NULL ELSE ? END "
+                "WHERE alert_id = ? AND destination = ? AND status = 'pending'",
+                (outbox, attempt, now, http_status, error, outbox, now, alert_id, channel),
+            )
+
+    @_api
+    def outbox(
+        self, *, status: str = "pending", destinations: Sequence[str] | None = None
+    ) -> list[OutboxEntry]:
+        """Outbox rows with a status (``pending``: still owed), oldest first; only those of
+        ``destinations`` when given."""
+        sql = (
+            f"SELECT {_ALERT_COLUMNS}, o.destination, o.status, o.attempts, o.created, o.error, "
+            "o.http_status FROM outbox AS o JOIN alerts AS a ON a.id = o.alert_id "
+            "LEFT JOIN alert_state AS s ON s.alert_id = a.id WHERE o.status = ?"
+        )
+        args: list[Any] = [status]
+        if destinations is not None:
+            sql += f" AND o.destination IN ({', '.join('?' for _ in destinations)})"
+            args.extend(destinations)
+        sql += " ORDER BY o.created, a.created, a.id, o.destination"
+        out = []
+        for r in self._conn.execute(sql, args):
+            n = len(r) - 6
+            out.append(
+                OutboxEntry(
+                    alert=_stored_alert(r[:n]).alert,
+                    destination=r[n],
+                    status=r[n + 1],
+                    attempts=r[n + 2],
+                    created=from_iso(r[n + 3]) or _utcnow(),
+                    error=r[n + 4],
+                    http_status=r[n + 5],
+                )
+            )
+        return out
+
+    @_api
+    def drop_outbox(self, keep: Sequence[str]) -> dict[str, int]:
+        """Delete the pending rows of every destination not in ``keep`` (a sink removed from
+        the config); return the count dropped per destination."""
+        with self._write() as conn:
+            marks = ", ".join("?" for _ in keep)
+            where = "status = 'pending'" + (f" AND destination NOT IN ({marks})" if keep else "")
+            counts = dict(
+                conn.execute(
+                    f"SELECT destination, count(*) FROM outbox WHERE {where} GROUP BY destination",
+                    list(keep),
+                ).fetchall()
+            )
+            if counts:
+                conn.execute(f"DELETE FROM outbox WHERE {where}", list(keep))
+        return counts
 
     @_api
     def deliveries(self, alert_id: str) -> list[dict[str, object]]:

@@ -269,7 +269,7 @@ def prune(older_than: str | None) -> None:
 @handle_errors
 def alerts(since: str, fmt: str) -> None:
     """What happened while you were away: alerts since you last looked (or since a time)."""
-    from thesiswatch.output import write_alerts_summary
+    from thesiswatch.output import write_alerts_summary, write_dead_deliveries
 
     with _obj().open_store() as store:
         if since == "last":
@@ -279,6 +279,8 @@ def alerts(since: str, fmt: str) -> None:
             when = parse_since(since)
         rows = store.alerts(since=when, limit=10_000, include_hidden=False)
         write_alerts_summary(rows, sys.stdout, fmt, since=when)
+        if fmt == "text":
+            write_dead_deliveries(store.outbox(status="dead"), sys.stdout)
         if since == "last":
             store.meta_set(ALERTS_SEEN_KEY, datetime.now(UTC).isoformat(timespec="seconds"))
 

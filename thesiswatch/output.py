@@ -8,7 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
+from thesiswatch.alerts.format import one_line
 from thesiswatch.feeds.normalize import plain_text
+from thesiswatch.store.models import OutboxEntry
 
 
 def _cell(value: Any) -> str:
@@ -116,3 +118,15 @@ def alert_line(alert: Any) -> str:
         f"{alert.created[:16]}  {alert.severity:<8} {alert.rule:<14} {tickers:<18} "
         f"{thesis:<22} {safe_text(alert.title)}"
     )
+
+
+def write_dead_deliveries(entries: Sequence[OutboxEntry], out: TextIO) -> None:
+    """The outbox rows given up on (``dead``): alert, destination, attempts, last error."""
+    if not entries:
+        return
+    out.write(f"\n{len(entries)} deliveries given up (dead):\n")
+    for e in entries:
+        out.write(
+            f"  {e.alert.created}  {e.destination}  {e.attempts} attempts  "
+            f"{one_line(e.alert.title, 80)}: {one_line(e.error or 'no error recorded', 160)}\n"
+        )

@@ -1,7 +1,12 @@
 """The one core pipeline behind both front ends (the daemon and the TUI's poller).
 
 fetch (feeds.fetch) -> tag (signals.tagger, off the event loop) -> cluster -> store ->
-rules (thesiswatch.alerts) -> store alerts -> sinks.
+rules (thesiswatch.alerts) -> store alerts and their outbox rows -> sinks.
+
+Items, the alerts raised from them and one outbox row per (alert, destination) are written in
+one transaction: a crash before its commit loses all three (the next poll finds the items new
+and raises the alerts), a crash after it loses nothing (the outbox rows still pending are sent
+at the next start, ``resume_outbox``). No crash point loses or duplicates an alert.
 
 Each source is processed as soon as its response arrives (with any others that arrive within
 ``COALESCE_SECONDS``, in one transaction), so one slow source never delays another source's
@@ -101,6 +106,7 @@ class Pipeline:
         clock: Callable[[], datetime] = utcnow,
         on_cycle: Callable[[CycleReport], None] | None = None,
         coalesce: float = COALESCE_SECONDS,
+        fault: Callable[[str], None] | None = None,
     ) -> None:
         self.sources = list(sources)
         self.store = store
@@ -111,6 +117,7 @@ class Pipeline:
         self.clock = clock
         self.on_cycle = on_cycle
         self.coalesce = coalesce
+        self.fault = fault  # fault injection (tests): called at "items", "alerts", "committed"
         self.clusterer = StoryClusterer()
         self._wake = asyncio.Event()
         self._wake_ids: set[str] | None = None
@@ -130,13 +137,28 @@ class Pipeline:
             self._wake_ids = (self._wake_ids or set()) | set(source_ids)
         self._wake.set()
 
-    async def aclose(self) -> None:
-        """Deliver alerts still queued, then close the HTTP client."""
+    async def aclose(self, grace: float | None = None) -> None:
+        """Deliver alerts still queued for at most ``grace`` seconds (default: the
+        dispatcher's), leaving the rest in the outbox, then close the HTTP client."""
         try:
             if self.dispatcher is not None:
-                await self.dispatcher.aclose()
+                await self.dispatcher.aclose(grace)
         finally:
             await self.fetcher.aclose()
+
+    async def resume_outbox(self) -> int:
+        """Send the outbox's pending rows (a restart, a reload): rows of destinations no
+        longer configured are dropped with a log line; returns how many were queued."""
+        keep = self.dispatcher.destinations if self.dispatcher is not None else []
+        async with self._write_lock:
+            dropped = self.store.drop_outbox(keep)
+        for destination, count in sorted(dropped.items()):
+            log.warning(
+                "outbox.dropped destination=%s rows=%d (no longer configured)", destination, count
+            )
+        if self.dispatcher is None:
+            return 0
+        return await self.dispatcher.resume(self.store.outbox(destinations=keep))
 
     def replace_sources(self, sources: Sequence[Source]) -> None:
         """Swap the source list (config reload); health history is kept by source id."""
@@ -265,51 +287,22 @@ class Pipeline:
                 lambda: [self._tag_all(items, source.lang) for source, items in jobs]
             )
         counts: dict[str, list[int]] = {}  # source id -> [new, updated, seen]
+        raised: list[Alert] = []
         async with self._write_lock:
             if jobs:
-                batch = [
-                    (source, it, tags, self._cluster(it, tags))
-                    for (source, _), pairs in zip(jobs, tagged, strict=True)
-                    for it, tags in pairs
-                ]
-                result = self.store.save_items(
-                    [(it, tags) for _, it, tags, _ in batch],
-                    clusters={it.id: cid for _, it, _, cid in batch},
-                    novelty={it.id: self.clusterer.novelty(it.id) for _, it, _, _ in batch},
-                )
-                new_ids, updated_ids = set(result.new), set(result.updated)
-                fresh: list[NewItem] = []
-                for source, it, tags, cid in batch:
-                    # the first source to carry a new (or edited) item in this batch gets it;
-                    # the others have seen it
-                    tally = counts.setdefault(source.id, [0, 0, 0])
-                    if it.id in new_ids:
-                        new_ids.discard(it.id)
-                        tally[0] += 1
-                        fresh.append(
-                            NewItem(
-                                id=it.id,
-                                title=it.title,
-                                summary=it.summary or "",
-                                url=it.url,
-                                source=source.name,
-                                lang=tags.lang,
-                                published=it.published or it.fetched or self.clock(),
-                                tags=tags,
-                                cluster_id=cid,
-                            )
-                        )
-                    elif it.id in updated_ids:
-                        updated_ids.discard(it.id)
-                        tally[1] += 1
-                    else:
-                        tally[2] += 1
-                if fresh:
-                    await self._alert(fresh, report)
+                # Items, their alerts and the alerts' outbox rows commit together (no await
+                # inside the transaction).
+                with self.store.transaction(check_foreign_keys=False):
+                    raised = self._store_batch(jobs, tagged, counts)
+                    self._fault("alerts")
+                self._fault("committed")
+                report.alerts.extend(raised)
             # Health and validators (ETag, next poll) of every source are written together at
             # the end of the cycle: one commit instead of one per source. Killed before that,
             # the next poll refetches without the new ETag and finds the items already stored.
             self._health.extend(o for _, o in outcomes)
+        if raised and self.dispatcher is not None:
+            await self.dispatcher.dispatch(raised)
         reports = []
         for source, outcome in outcomes:
             new, updated, seen = counts.get(source.id, (0, 0, 0))
@@ -326,6 +319,53 @@ class Pipeline:
                 )
             )
         return reports
+
+    def _store_batch(
+        self,
+        jobs: Sequence[tuple[Source, Sequence[Item]]],
+        tagged: list[list[tuple[Item, Tags]]],
+        counts: dict[str, list[int]],
+    ) -> list[Alert]:
+        """Store a tagged batch and raise its alerts (inside the caller's transaction)."""
+        batch = [
+            (source, it, tags, self._cluster(it, tags))
+            for (source, _), pairs in zip(jobs, tagged, strict=True)
+            for it, tags in pairs
+        ]
+        result = self.store.save_items(
+            [(it, tags) for _, it, tags, _ in batch],
+            clusters={it.id: cid for _, it, _, cid in batch},
+            novelty={it.id: self.clusterer.novelty(it.id) for _, it, _, _ in batch},
+        )
+        new_ids, updated_ids = set(result.new), set(result.updated)
+        fresh: list[NewItem] = []
+        for source, it, tags, cid in batch:
+            # the first source to carry a new (or edited) item in this batch gets it;
+            # the others have seen it
+            tally = counts.setdefault(source.id, [0, 0, 0])
+            if it.id in new_ids:
+                new_ids.discard(it.id)
+                tally[0] += 1
+                fresh.append(
+                    NewItem(
+                        id=it.id,
+                        title=it.title,
+                        summary=it.summary or "",
+                        url=it.url,
+                        source=source.name,
+                        lang=tags.lang,
+                        published=it.published or it.fetched or self.clock(),
+                        tags=tags,
+                        cluster_id=cid,
+                    )
+                )
+            elif it.id in updated_ids:
+                updated_ids.discard(it.id)
+                tally[1] += 1
+            else:
+                tally[2] += 1
+        self._fault("items")
+        return self._raise(fresh) if fresh else []
 
     async def _flush_health(self) -> None:
         """Write the health of the cycle's polls in one transaction (one commit per source
@@ -350,13 +390,17 @@ class Pipeline:
         since = self.clock() - self.clusterer.window
         self.clusterer.load(self.store.recent_stories(since=since))
 
-    async def _alert(self, fresh: list[NewItem], report: CycleReport) -> None:
+    def _raise(self, fresh: list[NewItem]) -> list[Alert]:
+        """Evaluate the rules over the new items and store the alerts with their outbox rows
+        (inside the items' transaction); return the alerts not raised before."""
         now = self.clock()
         history = read_history(self.store, now=now, settings=self.rule_settings)
         alerts = evaluate(fresh, history, self.rule_settings, now=now)
         if not alerts:
-            return
-        stored = self.store.save_alerts(alerts)
-        report.alerts.extend(stored)
-        if stored and self.dispatcher is not None:
-            await self.dispatcher.dispatch(stored)
+            return []
+        destinations = self.dispatcher.destinations if self.dispatcher is not None else []
+        return self.store.save_alerts(alerts, destinations=destinations)
+
+    def _fault(self, point: str) -> None:
+        if self.fault is not None:
+            self.fault(point)

@@ -141,6 +141,7 @@ class ThesisWatchApp(AppHost):
             self._hook_pipeline(self.pipeline)
             self.run_poller()
         self._welcome_back()
+        self._dead_deliveries()
         if self.startup_notice:
             self.notify(self.startup_notice, title="Demo", timeout=20, markup=False)
 
@@ -209,6 +210,20 @@ class ThesisWatchApp(AppHost):
                 timeout=10,
             )
 
+    def _dead_deliveries(self) -> None:
+        """Alert deliveries the daemon gave up on (outbox rows ``dead``), once at start."""
+        dead = self.store.outbox(status="dead")
+        if not dead:
+            return
+        where = ", ".join(sorted({e.destination for e in dead}))
+        self.notify(
+            f"{len(dead)} alert deliveries given up ({where}): `thesiswatch alerts` lists them.",
+            title="Deliveries failed",
+            severity="warning",
+            timeout=12,
+            markup=False,
+        )
+
     def _welcome_back(self) -> None:
         """The "while you were away" summary: what fired since the last look (this app's last
         exit, or `thesiswatch alerts`)."""
@@ -242,6 +257,7 @@ class ThesisWatchApp(AppHost):
     async def run_poller(self) -> None:
         """The one long-running poll worker (own-poll mode)."""
         assert self.pipeline is not None
+        await self.pipeline.resume_outbox()  # alerts a previous run still owed its sinks
         await self.pipeline.run_forever(self._stop_polling)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -216,3 +216,42 @@ def test_user_mistakes_give_one_line_and_no_traceback(
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_daemon_exits_with_one_line_when_its_database_is_deleted(
+    tmp_path: Path, feed_server: FixtureServer
+) -> None:
+    cfg = write_config(tmp_path, feed_server)
+    db = tmp_path / "doomed.db"
+    link = tmp_path / "link.db"
+    link.symlink_to(db)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "thesiswatch", "--config", str(cfg), "--db", str(db), "daemon"],
+        cwd=ROOT,
+        env=isolated_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):  # bounded wait for the first cycle, not a timing assertion
+            has_items = (
+                db.exists()
+                and db_rows(db, "select count(*) from sqlite_master where name = 'items'")[0][0]
+            )
+            if has_items and db_rows(db, "select count(*) from items")[0][0] == 7:
+                break
+            time.sleep(0.1)
+        # a second daemon through a symlink finds the same lock
+        second = run_cli(["--config", str(cfg), "--db", str(link), "daemon", "--once"], tmp_path)
+        assert second.returncode == 1 and "another daemon" in second.stderr
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1
+    gone = [line for line in err.splitlines() if "daemon.database_gone" in line]
+    assert len(gone) == 1 and "the database file was deleted" in gone[0]
+    assert "Traceback" not in err

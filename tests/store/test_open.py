@@ -59,6 +59,7 @@ def test_first_schema_upgrades(tmp_path: Path) -> None:
         "0005_fts_hashsize",
         "0006_drop_items_url_index",
         "0007_events",
+        "0008_outbox",
     ]
     indexes = {
         r[0]

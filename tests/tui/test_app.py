@@ -542,6 +542,19 @@ async def test_while_you_were_away_summary_and_mark_on_exit(store: Store) -> Non
     assert store.meta_get(ALERTS_SEEN_KEY) == NOW.isoformat(timespec="seconds")
 
 
+async def test_dead_deliveries_are_shown_at_start(store: Store) -> None:
+    [first, *_] = store.alerts(include_hidden=True, limit=1)
+    store.save_alerts([replace(first.alert, id="dead-one")], destinations=["webhook:ops"])
+    store.record_delivery(
+        alert_id="dead-one", channel="webhook:ops", status="failed", attempt=20, error="HTTP 410"
+    )
+    app = make_app(None, store=store, watchlist=WATCHLIST, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        notes = [n for n in app._notifications if n.title == "Deliveries failed"]
+        assert len(notes) == 1 and "1 alert deliveries given up (webhook:ops)" in notes[0].message
+
+
 async def test_triage_on_a_read_only_database_is_reported_not_fatal(tmp_path: Path) -> None:
     path = tmp_path / "ro.db"
     with Store.open(path) as writable:

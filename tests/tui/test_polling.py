@@ -41,6 +41,9 @@ class FakePipeline:
         self.woken.append(None if source_ids is None else list(source_ids))
         self._wake.set()
 
+    async def resume_outbox(self) -> int:
+        return 0
+
     async def run_forever(self, stop: asyncio.Event) -> None:
         self.running = True
         while not stop.is_set():

@@ -5,6 +5,13 @@ The ``Dispatcher`` owns retries: failed attempts that may succeed later (network
 429, a vendor's "too fast", a full disk) are retried with exponential backoff (at least what
 the receiver asked for in ``Retry-After``), and every attempt goes to the ledger callback
 (``Store.record_delivery``) with its channel, status, HTTP status and vendor error code.
+
+The ledger also keeps the outbox (one row per alert and destination, written with the alert):
+an alert a destination has not confirmed stays ``pending`` there, and ``resume`` sends those
+rows again after a restart. An alert is given up on (``dead``) after ``retries + 1`` attempts
+(20) or ``give_up_after`` seconds (24 h) since it was raised, whichever comes first.
+``aclose`` waits at most ``grace`` seconds for deliveries in flight: what is left stays in the
+outbox for the next start.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from thesiswatch.alerts.format import one_line
 from thesiswatch.alerts.sinks.base import (
@@ -27,10 +35,19 @@ from thesiswatch.alerts.sinks.base import (
 from thesiswatch.alerts.sinks.http import HttpSink
 from thesiswatch.alerts.sinks.local import DesktopSink, JsonlSink, StdoutSink
 from thesiswatch.records import Alert
+from thesiswatch.store.models import OutboxEntry
 
 log = logging.getLogger("thesiswatch.sinks")  # the logger name of the daemon's log lines
 
 Ledger = Callable[..., object]
+
+GIVE_UP_ATTEMPTS = 20
+GIVE_UP_SECONDS = 24 * 3600.0
+SHUTDOWN_GRACE = 10.0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(slots=True)
@@ -39,6 +56,7 @@ class _Pending:
     attempt: int
     not_before: float
     done: asyncio.Future[Delivery]
+    born: datetime  # when the alert was raised (its outbox row written)
 
 
 class Dispatcher:
@@ -61,14 +79,27 @@ class Dispatcher:
         sinks: Sequence[Sink],
         *,
         ledger: Ledger | None = None,
-        retries: int = 4,
+        retries: int = GIVE_UP_ATTEMPTS - 1,
         backoff: float = 2.0,
         max_backoff: float = 300.0,
         wait: bool = True,
+        give_up_after: float = GIVE_UP_SECONDS,
+        grace: float = SHUTDOWN_GRACE,
+        clock: Callable[[], datetime] = _utcnow,
+        fault: Callable[[str], None] | None = None,
     ) -> None:
         self.sinks = list(sinks)
+        names = [s.name for s in self.sinks]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two sinks share a channel name: {names}")
         self.ledger = ledger
         self.retries = retries
+        self.give_up_after = give_up_after
+        self.grace = grace
+        self.clock = clock
+        self.fault = fault  # fault injection (tests): called with "delivered" mid-delivery
+        self._known: set[tuple[str, str]] = set()  # (alert id, channel) queued or in flight
+        self._inflight = 0  # sink.deliver calls running
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.wait = wait
@@ -81,6 +112,11 @@ class Dispatcher:
 
     def __repr__(self) -> str:
         return f"Dispatcher({[s.name for s in self.sinks]})"
+
+    @property
+    def destinations(self) -> list[str]:
+        """The channel names, one per sink: the outbox's destinations."""
+        return [s.name for s in self.sinks]
 
     @staticmethod
     def _local(sink: Sink) -> bool:
@@ -95,14 +131,13 @@ class Dispatcher:
             self._rebind(loop)
         futures: list[asyncio.Future[Delivery]] = []
         local: list[asyncio.Future[Delivery]] = []
+        now = self.clock()
         for sink in self.sinks:
-            queue = self._queues.setdefault(id(sink), [])
             for alert in alerts:
-                fut: asyncio.Future[Delivery] = loop.create_future()
-                queue.append(_Pending(alert, 1, 0.0, fut))
+                fut = self._enqueue(sink, alert, 1, now)
+                if fut is None:
+                    continue
                 futures.append(fut)
-                self._unresolved.add(fut)
-                fut.add_done_callback(self._unresolved.discard)
                 if self._local(sink):
                     local.append(fut)
             self._kick(sink)
@@ -111,6 +146,42 @@ class Dispatcher:
         if local:  # local sinks are quick: wait for them (bounded), not for the network
             await asyncio.wait(local, timeout=5.0)
         return [f.result() for f in futures if f.done()]
+
+    async def resume(self, entries: Sequence[OutboxEntry]) -> int:
+        """Queue the outbox's pending rows (after a restart or a reload) for the sinks they
+        name, continuing their attempt count and age; rows of destinations this dispatcher
+        does not have, and alerts already queued here, are skipped. Returns how many were
+        queued."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._rebind(loop)
+        by_name = {s.name: s for s in self.sinks}
+        queued = 0
+        kicked: dict[str, Sink] = {}
+        for entry in entries:
+            sink = by_name.get(entry.destination)
+            if sink is None:
+                continue
+            if self._enqueue(sink, entry.alert, entry.attempts + 1, entry.created) is not None:
+                queued += 1
+                kicked[sink.name] = sink
+        for sink in kicked.values():
+            self._kick(sink)
+        return queued
+
+    def _enqueue(
+        self, sink: Sink, alert: Alert, attempt: int, born: datetime
+    ) -> asyncio.Future[Delivery] | None:
+        key = (alert.id, sink.name)
+        if key in self._known:
+            return None
+        assert self._loop is not None
+        fut: asyncio.Future[Delivery] = self._loop.create_future()
+        self._known.add(key)
+        self._queues.setdefault(id(sink), []).append(_Pending(alert, attempt, 0.0, fut, born))
+        self._unresolved.add(fut)
+        fut.add_done_callback(self._unresolved.discard)
+        return fut
 
     def _rebind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Used from a new event loop (``asyncio.run`` again): workers, events and owned HTTP
@@ -127,15 +198,34 @@ class Dispatcher:
         self._wakeups.clear()
         self._workers.clear()
         self._unresolved.clear()
+        self._known.clear()
 
     async def drain(self) -> None:
         """Wait until every queued alert has been delivered or has finally failed."""
         while self._unresolved:
             await asyncio.gather(*self._unresolved, return_exceptions=True)
 
-    async def aclose(self) -> None:
-        """Drain, stop the workers and close the sinks' own HTTP clients."""
-        await self.drain()
+    async def aclose(self, grace: float | None = None) -> None:
+        """Wait at most ``grace`` seconds (default ``self.grace``) for queued deliveries,
+        then stop the workers and close the sinks' own HTTP clients. Whatever is left (a
+        receiver asking to wait longer, a dead URL) stays ``pending`` in the outbox."""
+        grace = self.grace if grace is None else grace
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, grace)
+        while self._unresolved and loop.time() < deadline:
+            # nothing in flight and every retry due after the deadline: no point waiting
+            waiting = [p for q in self._queues.values() for p in q]
+            if not self._inflight and waiting and all(p.not_before > deadline for p in waiting):
+                break
+            # asyncio.wait, not wait_for: a timeout must not cancel the deliveries
+            await asyncio.wait(
+                set(self._unresolved), timeout=min(0.1, max(0.0, deadline - loop.time()))
+            )
+        left = sum(1 for f in self._unresolved if not f.done())
+        if left:
+            log.info("%d deliveries left in the outbox for the next start", left)
+        for fut in list(self._unresolved):
+            fut.cancel()
         for task in self._workers.values():
             task.cancel()
         for task in self._workers.values():
@@ -180,12 +270,18 @@ class Dispatcher:
         self, sink: Sink, batch: list[_Pending], now: float, queue: list[_Pending]
     ) -> None:
         alerts = [p.alert for p in batch]
+        self._inflight += 1
         try:
             results = await sink.deliver(alerts)
         except Exception as exc:  # a sink bug: record it, do not lose the worker
             error = one_line(redact(describe_error(exc), self._secrets))
             log.exception("sink %s raised: %s", sink.name, error)
             results = deliveries(alerts, sink.name, "failed", error=error, retryable=True)
+        finally:
+            self._inflight -= 1
+        if self.fault is not None:
+            self.fault("delivered")
+        wall = self.clock()
         by_id = {d.alert_id: d for d in results}
         for p in batch:
             d = by_id.get(p.alert.id) or Delivery(
@@ -195,7 +291,8 @@ class Dispatcher:
                 error="the sink reported nothing for this alert",
                 retryable=True,
             )
-            final = d.status == "sent" or not d.retryable or p.attempt > self.retries
+            expired = (wall - p.born).total_seconds() >= self.give_up_after
+            final = d.status == "sent" or not d.retryable or p.attempt > self.retries or expired
             status: DeliveryStatus = d.status if final or d.status == "sent" else "retrying"
             d = Delivery(
                 alert_id=d.alert_id,
@@ -210,13 +307,14 @@ class Dispatcher:
             )
             self._record(d)
             if final:
+                self._known.discard((p.alert.id, sink.name))
                 if not p.done.done():
                     p.done.set_result(d)
                 continue
             delay = min(self.max_backoff, self.backoff * 2 ** (p.attempt - 1))
             if d.retry_after is not None:
                 delay = max(delay, min(d.retry_after, 3600.0))
-            queue.append(_Pending(p.alert, p.attempt + 1, now + delay, p.done))
+            queue.append(_Pending(p.alert, p.attempt + 1, now + delay, p.done, p.born))
 
     def _record(self, d: Delivery) -> None:
         if d.status != "sent":

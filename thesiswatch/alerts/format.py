@@ -43,6 +43,7 @@ def _alert_block(alert: Alert, *, markdown: bool) -> str:
     head = f"{_SEVERITY_MARK.get(alert.severity, '')} [{alert.severity}] {alert.rule}"
     if tickers:
         head += f" · {tickers}"
+    head += f" · id {alert.id}"  # the key a receiver de-duplicates on (a resend after a crash)
     title = one_line(alert.title, 300)
     message = one_line(alert.message, 1500)
     if markdown:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,7 +29,15 @@ _ALERTS_KEYS = {
     "feishu": "an array of tables with token or url (and secret, keyword, name)",
     "retries": "a whole number >= 0",
     "backoff_seconds": "a number > 0",
+    "give_up_hours": "a number > 0",
+    "shutdown_grace_seconds": "a number >= 0",
 }
+
+
+def _tag(url: str) -> str:
+    """A short, stable tag of a URL for a channel name (6 hex digits of its SHA-256: names
+    the destination across restarts without revealing the URL)."""
+    return hashlib.sha256(url.encode()).hexdigest()[:6]
 
 
 def _expect_rows(where: str, value: object, allowed: set[str]) -> list[dict[str, Any]]:
@@ -129,15 +138,26 @@ def build_sinks(
     urls = alerts_config.get("apprise", [])
     if not isinstance(urls, list) or not all(isinstance(u, str) and "://" in u for u in urls):
         raise ConfigError(f"{origin}: alerts.apprise: expected {_ALERTS_KEYS['apprise']}")
-    if urls:
-        sinks.append(AppriseSink(urls))
+    # One sink per URL: each URL has its own queue, retries and outbox rows, so a dead URL
+    # never repeats or holds up a good one.
+    for url in urls:
+        scheme = url.split("://", 1)[0]
+        sinks.append(AppriseSink([url], name=f"{scheme}#{_tag(url)}"))
+    # Channel names are the outbox's destinations: two sinks may not share one.
+    seen: set[str] = set()
+    for sink in sinks:
+        if sink.name in seen:
+            url = str(getattr(sink, "url", "") or getattr(sink, "_url", "") or len(seen))
+            sink.name = f"{sink.name}#{_tag(url)}"
+        seen.add(sink.name)
     return sinks
 
 
 def dispatcher_options(
     alerts_config: Mapping[str, Any], *, origin: str = "config"
 ) -> dict[str, Any]:
-    """``Dispatcher`` keyword arguments from ``[alerts]`` (``retries``, ``backoff_seconds``)."""
+    """``Dispatcher`` keyword arguments from ``[alerts]`` (``retries``, ``backoff_seconds``,
+    ``give_up_hours``, ``shutdown_grace_seconds``)."""
     out: dict[str, Any] = {}
     retries = alerts_config.get("retries")
     if retries is not None:
@@ -151,4 +171,19 @@ def dispatcher_options(
                 f"{origin}: alerts.backoff_seconds: expected {_ALERTS_KEYS['backoff_seconds']}"
             )
         out["backoff"] = float(backoff)
+    for key, arg, least in (
+        ("give_up_hours", "give_up_after", 0.0),
+        ("shutdown_grace_seconds", "grace", None),
+    ):
+        value = alerts_config.get(key)
+        if value is None:
+            continue
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or value < 0
+            or (least is not None and value <= least)
+        ):
+            raise ConfigError(f"{origin}: alerts.{key}: expected {_ALERTS_KEYS[key]}")
+        out[arg] = float(value) * (3600.0 if key == "give_up_hours" else 1.0)
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import sys
@@ -23,11 +24,16 @@ class JsonlSink:
     to its previous size, so no half line is left), reported as a retryable failure naming the
     file and the reason, and retried by the dispatcher; the alerts stay in the database anyway.
     A half line left by a crash is terminated before the next append.
+
+    It de-duplicates by alert id: an alert already in the file (sent again from the outbox
+    after a crash between the write and its record) is not written twice. The ids in the
+    file are read once, at the first delivery.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path).expanduser()
         self.name = "jsonl"
+        self._ids: set[str] | None = None
 
     def __repr__(self) -> str:
         return f"JsonlSink({str(self.path)!r})"
@@ -35,14 +41,32 @@ class JsonlSink:
     async def deliver(self, alerts: Sequence[Alert]) -> list[Delivery]:
         if not alerts:
             return []
-        payload = "".join(alert_json(a) + "\n" for a in alerts).encode("utf-8")
         try:
-            await asyncio.to_thread(self._append, payload)
+            if self._ids is None:
+                self._ids = await asyncio.to_thread(self._read_ids)
+            ids = self._ids
+            new = [a for a in dict((a.id, a) for a in alerts).values() if a.id not in ids]
+            if new:
+                payload = "".join(alert_json(a) + "\n" for a in new).encode("utf-8")
+                await asyncio.to_thread(self._append, payload)
+                ids.update(a.id for a in new)
         except OSError as exc:
             reason = os.strerror(exc.errno) if exc.errno else str(exc)
             error = f"could not write alerts to {self.path}: {reason}"
             return deliveries(alerts, self.name, "failed", error=error, retryable=True)
         return deliveries(alerts, self.name, "sent")
+
+    def _read_ids(self) -> set[str]:
+        ids: set[str] = set()
+        if not self.path.is_file():  # missing, or a device (/dev/full): nothing to read
+            return ids
+        with open(self.path, "rb") as f:
+            for line in f:
+                with contextlib.suppress(ValueError):
+                    row = json.loads(line)
+                    if isinstance(row, dict) and isinstance(row.get("id"), str):
+                        ids.add(row["id"])
+        return ids
 
     def _append(self, payload: bytes) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
