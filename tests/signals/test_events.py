@@ -120,19 +120,13 @@ def test_news_about_no_covered_company_and_no_thesis_reads_neutral(tagger: Tagge
     assert meta.thesis_map == {"compute": "support"} and meta.sentiment.label == "pos"
 
 
-def test_stories_link_across_languages_by_subject_and_event() -> None:
-    wl_tagger = Tagger(load_watchlist(), default_scorer())
-    clusterer = StoryClusterer()
-    t0 = datetime(2026, 3, 1, 1, tzinfo=UTC)
-    items = [
-        ("a", "英伟达获得百亿订单", t0),
-        ("b", "Nvidia wins order worth $1.4 billion", t0 + timedelta(hours=2)),
-        ("c", "Nvidia shares fall 3%", t0 + timedelta(hours=1)),  # another event: another story
-        ("d", "英伟达再获大额订单", t0 + timedelta(hours=30)),  # outside the link window
-    ]
+def _stories(
+    tagger: Tagger, clusterer: StoryClusterer, items: list[tuple[str, str, datetime]]
+) -> list[str]:
+    """Tag and cluster items in order; their story ids."""
     ids = []
     for item_id, title, when in items:
-        tags = wl_tagger.tag(title)
+        tags = tagger.tag(title)
         ids.append(
             clusterer.assign(
                 item_id,
@@ -143,6 +137,19 @@ def test_stories_link_across_languages_by_subject_and_event() -> None:
                 events=story_events(tags),
             )
         )
+    return ids
+
+
+def test_stories_link_across_languages_by_subject_and_event(tagger: Tagger) -> None:
+    clusterer = StoryClusterer()
+    t0 = datetime(2026, 3, 1, 1, tzinfo=UTC)
+    items = [
+        ("a", "英伟达获得百亿订单", t0),
+        ("b", "Nvidia wins order worth $1.4 billion", t0 + timedelta(hours=2)),
+        ("c", "Nvidia shares fall 3%", t0 + timedelta(hours=1)),  # another event: another story
+        ("d", "英伟达再获大额订单", t0 + timedelta(hours=30)),  # outside the link window
+    ]
+    ids = _stories(tagger, clusterer, items)
     assert ids[0] == ids[1] != ids[2]
     assert ids[3] not in (ids[0], ids[2])
     assert [clusterer.novelty(i) for i in "abcd"] == [100, 75, 100, 100]
@@ -195,28 +202,15 @@ def test_a_watchlist_adds_and_overrides_event_types(tmp_path) -> None:
     assert parse_watchlist('name = "w"\n[[theses]]\nid = "t"\ntitle = "T"\n').taxonomy is None
 
 
-def test_event_keys_link_only_across_languages() -> None:
-    tagger = Tagger(load_watchlist(), default_scorer())
-    clusterer = StoryClusterer()
+def test_event_keys_link_only_across_languages(tagger: Tagger) -> None:
     t0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
-    titles = [
+    items = [
         ("a", "Canberra bans DeepSeek on all state computers", t0),
         ("b", "Prague government bans DeepSeek in public offices", t0 + timedelta(minutes=40)),
         ("c", "堪培拉禁止在政府电脑上使用DeepSeek", t0 + timedelta(hours=1)),
     ]
-    ids = []
-    for item_id, title, when in titles:
-        tags = tagger.tag(title)
-        assert story_events(tags) == ("DEEPSEEK@ban",), title
-        ids.append(
-            clusterer.assign(
-                item_id,
-                title,
-                lang=tags.lang,
-                tickers=tuple(tags.ticker_ids),
-                published=when,
-                events=story_events(tags),
-            )
-        )
+    for _, title, _ in items:
+        assert story_events(tagger.tag(title)) == ("DEEPSEEK@ban",), title
+    ids = _stories(tagger, StoryClusterer(), items)
     assert ids[0] != ids[1]  # one language, two governments: two stories
     assert ids[2] in (ids[0], ids[1])  # the Chinese report joins a story of the same event
