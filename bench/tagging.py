@@ -38,7 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baseline import BASELINE_REV, BaselineError, Target, baseline, current
-from evalset import EvalSetError, half_of, load_frozen
+from evalset import SETS, EvalSetError, load_set
 
 LABELS = ("pos", "neg", "neu")
 RESAMPLES = 1000
@@ -264,6 +264,12 @@ def tag_speed(target: Target, rows: Sequence[dict[str, Any]], home: Path) -> flo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--half", choices=("test", "dev", "both"), default="both")
+    parser.add_argument(
+        "--set",
+        default="v1",
+        choices=sorted(SETS),
+        help="frozen set: v1 (dev/test) or b (held out)",
+    )
     parser.add_argument("--baseline", default=BASELINE_REV, help="commit for the baseline column")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--misses", type=int, default=60, help="dev misses listed per language")
@@ -271,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        rows = load_frozen()
+        rows, half_of = load_set(args.set)
     except EvalSetError as exc:
         print(f"tagging: error: {exc}", file=sys.stderr)
         return 2
@@ -292,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     scored = {label: [score_item(r, out[r["id"]]) for r in rows] for label, out in outputs.items()}
     halves = ("dev", "test") if args.half == "both" else (args.half,)
+    if args.set != "v1":
+        halves = ("test",)  # a held-out set has no dev half
     stories = {r["story"] for r in rows}
     print(
         f"frozen set: {len(rows)} items, {len(stories)} stories; split dev/test by story hash; "

@@ -118,3 +118,14 @@ def test_the_split_is_fixed_by_story_and_balanced(rows: list[dict[str, Any]]) ->
     assert {s: evalset.half_of(s) for s in pinned} == pinned
     halves = Counter(evalset.half_of(s) for s in {r["story"] for r in rows})
     assert 0.4 <= halves["dev"] / (halves["dev"] + halves["test"]) <= 0.6
+
+
+def test_the_held_out_batch_is_frozen_well_formed_and_new(vocab: Any) -> None:
+    rows, half = evalset.load_set("b")
+    assert evalset.check_rows(rows, vocab) == []
+    assert {half(r["story"]) for r in rows} == {"test"}  # all of it is held out
+    assert all(r["story"].startswith("b") for r in rows)
+    v1_titles = {r["title"] for r in evalset.load_frozen()}
+    assert not v1_titles & {r["title"] for r in rows}
+    with pytest.raises(evalset.EvalSetError, match="no frozen set"):
+        evalset.load_set("c")
