@@ -540,8 +540,11 @@ class EventReader:
                     and s < len(folded)
                     and _is_han(folded[s])
                 )
-                if len(gap_text) > (GAP_HAN if han else GAP_LATIN) or _SENTENCE_END.search(
-                    gap_text
+                if (
+                    len(gap_text) > (GAP_HAN if han else GAP_LATIN)
+                    or _SENTENCE_END.search(gap_text)
+                    or (_HAN.search(gap_text) and ("," in gap_text or "、" in gap_text))
+                    # a Chinese clause ends at a comma (folded "，"); an English one runs past it
                 ):
                     break
                 nxt = (s, e)
@@ -656,8 +659,10 @@ class EventReader:
                     stance_evidence.setdefault((ev.thesis, ev.stance), []).append(
                         f"{etype.id}: {evidence_text}"
                     )
+        title_types = {self.types[f.type_index].id for f in found if f.start < title_len}
         events = _merged(events)
-        events.sort(key=lambda e: -e.weight)  # stable: ties keep text order
+        # the heaviest first; what the title says counts half as much again
+        events.sort(key=lambda e: -e.weight * (1.5 if e.type in title_types else 1.0))
         relevance = self._relevance(spans, roles, passing, title_len)
         if not events:  # "none of the above": read, and nothing in the taxonomy happened
             events.append(Event(type="other", materiality="minor", weight=0.0))
