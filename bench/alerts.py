@@ -35,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baseline import BASELINE_REV, BaselineError, Target, baseline, current
-from evalset import SETS, EvalSetError, load_set
+from evalset import EvalSetError, add_set_argument, load_set
 
 DRIVER = Path(__file__).resolve().parent / "replay_driver.py"
 SCHEDULE = {
@@ -168,12 +168,7 @@ def report(rows: Sequence[dict[str, Any]], run: Run, *, misses: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--half", choices=("test", "dev"), default="test")
-    parser.add_argument(
-        "--set",
-        default="v1",
-        choices=sorted(SETS),
-        help="frozen set: v1 (dev/test) or b (held out)",
-    )
+    add_set_argument(parser)
     parser.add_argument("--baseline", default=BASELINE_REV, help="commit for the baseline column")
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args(argv)

@@ -203,6 +203,16 @@ def load_frozen(path: Path = SET_PATH, sha256: str = SHA256) -> list[dict[str, A
     return read_rows(path)
 
 
+def add_set_argument(parser: argparse.ArgumentParser) -> None:
+    """``--set``: which frozen set a bench runs on."""
+    parser.add_argument(
+        "--set",
+        default="v1",
+        choices=sorted(SETS),
+        help="frozen set: v1 (split dev/test) or b (all held out)",
+    )
+
+
 def load_set(name: str) -> tuple[list[dict[str, Any]], Callable[[str], str]]:
     """The rows of the frozen set ``name`` and the function giving each story its half."""
     if name not in SETS:
@@ -235,7 +245,7 @@ def summary(rows: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", type=Path, nargs="*", help="check these files (no hash check)")
-    parser.add_argument("--set", default="v1", choices=sorted(SETS), help="the frozen set to check")
+    add_set_argument(parser)
     args = parser.parse_args(argv)
     vocab = Vocabulary.load()
     try:

@@ -38,7 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baseline import BASELINE_REV, BaselineError, Target, baseline, current
-from evalset import SETS, EvalSetError, load_set
+from evalset import EvalSetError, add_set_argument, load_set
 
 LABELS = ("pos", "neg", "neu")
 RESAMPLES = 1000
@@ -264,12 +264,7 @@ def tag_speed(target: Target, rows: Sequence[dict[str, Any]], home: Path) -> flo
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--half", choices=("test", "dev", "both"), default="both")
-    parser.add_argument(
-        "--set",
-        default="v1",
-        choices=sorted(SETS),
-        help="frozen set: v1 (dev/test) or b (held out)",
-    )
+    add_set_argument(parser)
     parser.add_argument("--baseline", default=BASELINE_REV, help="commit for the baseline column")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--misses", type=int, default=60, help="dev misses listed per language")

@@ -405,7 +405,7 @@ class Reading:
     relevance: Mapping[str, int] = field(default_factory=dict)
     by_ticker: Mapping[str, float] = field(default_factory=dict)  # summed reading per ticker
     theses: tuple[ThesisStance, ...] = ()
-    polarity: float = 0.0  # the main event's reading when no covered company is its subject
+    polarity: float = 0.0  # summed reading of the events no covered company is the subject of
     title_schedule: Event | None = None  # a schedule/procedure event read in the title
 
 
@@ -672,7 +672,9 @@ class EventReader:
                 stance=max(sides, key=lambda k: sides[k]),  # type: ignore[arg-type]
                 strength=round(abs(sides["support"] - sides["challenge"])
                                / (sides["support"] + sides["challenge"]), 3),
-                evidence=tuple(stance_evidence[(thesis, max(sides, key=lambda k: sides[k]))]),
+                evidence=tuple(
+                    dict.fromkeys(stance_evidence[(thesis, max(sides, key=lambda k: sides[k]))])
+                ),
             )
             for thesis, sides in stance_score.items()
             if sides["support"] != sides["challenge"]

@@ -75,6 +75,31 @@ def db_rows(db: Path, sql: str) -> list[tuple[object, ...]]:
         return conn.execute(sql).fetchall()
 
 
+def start_daemon(cfg: Path, db: Path, tmp_path: Path) -> subprocess.Popen[str]:
+    """``thesiswatch daemon`` in the background, on the fixture config."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "thesiswatch", "--config", str(cfg), "--db", str(db), "daemon"],
+        cwd=ROOT,
+        env=isolated_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_first_cycle(db: Path) -> None:
+    """Until the daemon stored the fixture feed's 7 items (a bounded wait, not a timing
+    assertion)."""
+    for _ in range(600):
+        has_items = (
+            db.exists()
+            and db_rows(db, "select count(*) from sqlite_master where name = 'items'")[0][0]
+        )
+        if has_items and db_rows(db, "select count(*) from items")[0][0] == 7:
+            return
+        time.sleep(0.1)
+
+
 def test_daemon_once_stores_tags_alerts_and_is_idempotent(
     tmp_path: Path, feed_server: FixtureServer
 ) -> None:
@@ -169,23 +194,9 @@ def test_daemon_runs_until_sigterm_and_holds_a_lock(
 ) -> None:
     cfg = write_config(tmp_path, feed_server)
     db = tmp_path / "forever.db"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "thesiswatch", "--config", str(cfg), "--db", str(db), "daemon"],
-        cwd=ROOT,
-        env=isolated_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_daemon(cfg, db, tmp_path)
     try:
-        for _ in range(600):  # bounded wait for the first cycle, not a timing assertion
-            has_items = (
-                db.exists()
-                and db_rows(db, "select count(*) from sqlite_master where name = 'items'")[0][0]
-            )
-            if has_items and db_rows(db, "select count(*) from items")[0][0] == 7:
-                break
-            time.sleep(0.1)
+        wait_for_first_cycle(db)
         second = run_cli(["--config", str(cfg), "--db", str(db), "daemon", "--once"], tmp_path)
         assert second.returncode == 1
         assert "another daemon" in second.stderr and "Traceback" not in second.stderr
@@ -225,23 +236,9 @@ def test_daemon_exits_with_one_line_when_its_database_is_deleted(
     db = tmp_path / "doomed.db"
     link = tmp_path / "link.db"
     link.symlink_to(db)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "thesiswatch", "--config", str(cfg), "--db", str(db), "daemon"],
-        cwd=ROOT,
-        env=isolated_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_daemon(cfg, db, tmp_path)
     try:
-        for _ in range(600):  # bounded wait for the first cycle, not a timing assertion
-            has_items = (
-                db.exists()
-                and db_rows(db, "select count(*) from sqlite_master where name = 'items'")[0][0]
-            )
-            if has_items and db_rows(db, "select count(*) from items")[0][0] == 7:
-                break
-            time.sleep(0.1)
+        wait_for_first_cycle(db)
         # a second daemon through a symlink finds the same lock
         second = run_cli(["--config", str(cfg), "--db", str(link), "daemon", "--once"], tmp_path)
         assert second.returncode == 1 and "another daemon" in second.stderr
