@@ -293,8 +293,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     scored = {label: [score_item(r, out[r["id"]]) for r in rows] for label, out in outputs.items()}
     halves = ("dev", "test") if args.half == "both" else (args.half,)
-    if args.set != "v1":
-        halves = ("test",)  # a held-out set has no dev half
+    present = {half_of(r["story"]) for r in rows}
+    halves = tuple(h for h in halves if h in present)  # batch b is all dev (tuning data)
     stories = {r["story"] for r in rows}
     print(
         f"frozen set: {len(rows)} items, {len(stories)} stories; split dev/test by story hash; "

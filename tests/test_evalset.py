@@ -120,12 +120,25 @@ def test_the_split_is_fixed_by_story_and_balanced(rows: list[dict[str, Any]]) ->
     assert 0.4 <= halves["dev"] / (halves["dev"] + halves["test"]) <= 0.6
 
 
-def test_the_held_out_batch_is_frozen_well_formed_and_new(vocab: Any) -> None:
+def test_batch_b_is_frozen_well_formed_new_and_now_tuning_data(vocab: Any) -> None:
     rows, half = evalset.load_set("b")
     assert evalset.check_rows(rows, vocab) == []
-    assert {half(r["story"]) for r in rows} == {"test"}  # all of it is held out
+    assert {half(r["story"]) for r in rows} == {"dev"}  # held out in session 3, tuned on since
     assert all(r["story"].startswith("b") for r in rows)
     v1_titles = {r["title"] for r in evalset.load_frozen()}
     assert not v1_titles & {r["title"] for r in rows}
+
+
+def test_batch_c_is_frozen_well_formed_new_and_split(vocab: Any) -> None:
+    rows, half = evalset.load_set("c")
+    assert evalset.check_rows(rows, vocab) == []
+    assert all(r["story"].startswith("x") for r in rows)
+    earlier = {r["title"] for r in evalset.load_frozen()} | {
+        r["title"] for r in evalset.load_set("b")[0]
+    }
+    titles = [r["title"] for r in rows]
+    assert not earlier & set(titles) and len(set(titles)) == len(titles)
+    halves = Counter(half(s) for s in {r["story"] for r in rows})
+    assert 0.35 <= halves["dev"] / (halves["dev"] + halves["test"]) <= 0.65
     with pytest.raises(evalset.EvalSetError, match="no frozen set"):
-        evalset.load_set("c")
+        evalset.load_set("d")
