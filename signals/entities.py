@@ -347,7 +347,15 @@ class Linker:
         rules = self._rules[entry.company]
         if rules.excluded(folded, start, end):
             return False
+        if entry.ambiguous is not None and entry.ambiguous.traditional and not _traditional(text):
+            return False
         return entry.ambiguous is None or rules.context_ok(entry.ambiguous, folded, start, end)
+
+
+def _traditional(text: str) -> bool:
+    """Whether ``text`` is written in traditional Chinese (some character folds to another)."""
+    table = _fold_table()
+    return any(ord(ch) >= 0x3400 and ord(ch) in table for ch in text)
 
 
 __all__ = ["Linker", "code_forms", "compile_phrases", "fold", "phrase_key"]

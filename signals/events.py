@@ -45,23 +45,23 @@ the taxonomy is.
 from __future__ import annotations
 
 import re
-import tomllib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from itertools import pairwise
+from typing import Literal
 
-from thesiswatch.errors import WatchlistError
 from thesiswatch.signals.entities import compile_phrases, fold
 from thesiswatch.signals.models import Event, ThesisStance, TickerMention
-from thesiswatch.signals.watchlist import Watchlist, _Table
+from thesiswatch.signals.taxonomy import (
+    EventType,
+    Taxonomy,
+    ThesisEvidence,
+    parse_taxonomy,
+)
+from thesiswatch.signals.watchlist import Watchlist
 
 Role = Literal["subject", "counterparty", "passing"]
-GROUPS = (
-    "results", "orders", "launches", "spending", "sales", "pricing", "capital", "regulation",
-    "supply", "safety", "market", "people", "schedule", "macro",
-)  # fmt: skip
-MATERIALITY = ("material", "minor", "schedule")
 GAP_LATIN = 40
 GAP_HAN = 12
 
@@ -72,6 +72,16 @@ _LIMIT_MOVES = frozenset(("limit_up", "limit_down"))  # a 10 % (or 20 %) daily l
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
 _STARTS = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")  # word starts and every other character
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|％|个百分点|成)")
+_CLAUSE_END = re.compile(r"(?<=[\u3400-\u9fff%）)]),|,? (?:while|whereas) ")
+_BARE_MOVE = re.compile(
+    r"(?:(?:'s|’s)? (?:shares|stock|adrs|h shares))? "
+    r"(?:(?P<up>rise|rises|rose|jump|jumps|jumped|climb|climbs|climbed|gain|gains|gained|rally|"
+    r"rallies|rallied|surge|surges|surged|soar|soars|soared|advance|advances|advanced|rebound|"
+    r"rebounds|rebounded)|(?P<down>fall|falls|fell|drop|drops|dropped|slide|slides|slid|slump|"
+    r"slumps|slumped|sink|sinks|sank|tumble|tumbles|tumbled|lag|lags|lagged|slip|slips|slipped|"
+    r"dip|dips|dipped|decline|declines|declined|retreat|retreats|retreated))"
+    r"(?= ?\d[\d.]*\s?%| (?:on|after|as|while|in|to|amid|despite|following|over)\b|\s*(?:[,;:.]|$))"
+)
 _CONJ = re.compile(r"^\s*(?:,|，|、|and|&|和|与|及|以及|跟|同)\s*$")
 _PASSING_BEFORE = compile_phrases([
     "rival", "rivals", "rival to", "than", "like", "such as", "unlike", "versus", "vs", "vs.",
@@ -80,185 +90,21 @@ _PASSING_BEFORE = compile_phrases([
     "compared to", "outpac*", "rivaling", "rivalling", "challenger to", "rivals", "below",
     "above", "china's", "china’s", "高于", "低于", "超过", "比肩", "叫板", "平替",
     "替代", "取代", "对标", "比", "相比", "相较", "媲美", "不输", "超越", "如", "像", "采用",
-    "搭载", "基于", "继", "对手", "追赶", "落后于",
+    "搭载", "基于", "继", "对手", "追赶", "落后于", "behind", "trail", "trails", "trailing", "edge over",
+    "lead over", "advantage over", "ahead of", "catch up with", "catch up to", "runs on", "run on",
+    "available on", "compatible with", "app for", "apps for", "赶超", "领先", "落后", "不及", "逊于",
+    "中国版", "版", "built at", "made at", "fabbed at", "fabricated by", "manufactured by", "produced by",
+    "chases", "chasing", "catch", "配备", "配置", "选装", "标配", "including", "include", "includes",
+    "among them", "包括", "包含",
 ])  # fmt: skip
 _PASSING_AFTER = compile_phrases([
     "'s rival", "’s rival", "rival", "rivals", "competitor", "-made", "made", "-powered",
     "powered", "等", "之后", "的对手", "代工", "的竞争对手", "同款", "一样", "之外", "以外",
-    "概念股", "概念", "产业链",
+    "概念股", "概念", "产业链", "竞争加剧", "竞争激烈", "之争", " gap", "-class", " class", "级",
+    "缺口", "替代品", "水平",
 ])  # fmt: skip
 _VENUE = re.compile(r"(?:'s |’s )?(?:app store|应用商店|商店|平台)")
 _PASSING_REACH = 14
-
-
-# --------------------------------------------------------------------------- taxonomy
-
-
-@dataclass(frozen=True, slots=True)
-class ThesisEvidence:
-    """An event's evidence on a thesis, when ``condition`` (a cue, see docs/events.md) holds."""
-
-    thesis: str
-    stance: Literal["support", "challenge"]
-    condition: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EventType:
-    """One event type of the taxonomy (docs/events.md)."""
-
-    id: str
-    group: str
-    polarity: int = 0
-    counterparty: int = 0
-    weight: float = 1.0
-    materiality: str = "material"
-    subject: Literal["before", "after"] = "before"
-    negated: Literal["void", "flip", "ignore"] = "void"
-    patterns: tuple[str, ...] = ()
-    theses: tuple[ThesisEvidence, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Taxonomy:
-    """Event types, their phrase groups and the negators, as read from a taxonomy file."""
-
-    types: tuple[EventType, ...] = ()
-    vocab: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    negators: tuple[str, ...] = ()
-    reach_words: int = 3
-    reach_chars: int = 6
-
-    def type(self, id: str) -> EventType:
-        for t in self.types:
-            if t.id == id:
-                return t
-        raise KeyError(id)
-
-    def merged(self, other: Taxonomy) -> Taxonomy:
-        """This taxonomy with ``other``'s types added (new ids) or replacing (same ids)."""
-        replaced = {t.id: t for t in other.types}
-        types = [replaced.pop(t.id, t) for t in self.types] + list(replaced.values())
-        return Taxonomy(
-            types=tuple(types),
-            vocab={**self.vocab, **other.vocab},
-            negators=self.negators + tuple(n for n in other.negators if n not in self.negators),
-            reach_words=self.reach_words,
-            reach_chars=self.reach_chars,
-        )
-
-
-_EVENT_KEYS = (
-    "id, group, title, polarity, counterparty, weight, materiality, subject, negated, "
-    "patterns, theses"
-)
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def parse_taxonomy(
-    source: str | Mapping[str, Any], *, origin: str, thesis_ids: Sequence[str] | None = None
-) -> Taxonomy:
-    """A ``Taxonomy`` from taxonomy TOML text (or its parsed tables): ``[vocab]``,
-    ``[negation]`` and ``[[events]]``. Problems raise ``WatchlistError`` naming the key."""
-    if isinstance(source, str):
-        try:
-            data: Mapping[str, Any] = tomllib.loads(source)
-        except tomllib.TOMLDecodeError as exc:
-            raise WatchlistError(f"{origin}: not valid TOML: {exc}") from exc
-    else:
-        data = source
-    top = _Table(data, "", origin)
-    top.integer("version", default=1, low=1, high=1)
-    vocab: dict[str, tuple[str, ...]] = {}
-    vocab_table = top.table("vocab") or top.table("event_vocab")
-    if vocab_table is not None:
-        for key in vocab_table.data:
-            if not _ID.match(key):
-                raise vocab_table.fail(key, "a group name of [a-z0-9_] starting with a letter", key)
-            vocab[key] = vocab_table.texts(key)
-    negators: tuple[str, ...] = ()
-    reach_words, reach_chars = 3, 6
-    negation = top.table("negation")
-    if negation is not None:
-        negators = negation.texts("before")
-        reach_words = negation.integer("reach_words", default=3, low=0, high=10)
-        reach_chars = negation.integer("reach_chars", default=6, low=0, high=20)
-        negation.done("before, reach_words, reach_chars")
-    types: list[EventType] = []
-    for t in top.tables("events"):
-        types.append(_event_type(t, vocab, thesis_ids))
-        if sum(1 for x in types if x.id == types[-1].id) > 1:
-            raise t.fail("id", "an event id not used before in this file", types[-1].id)
-    top.done("version, vocab, negation, events")
-    return Taxonomy(
-        types=tuple(types),
-        vocab=vocab,
-        negators=negators,
-        reach_words=reach_words,
-        reach_chars=reach_chars,
-    )
-
-
-def _event_type(
-    t: _Table, vocab: Mapping[str, tuple[str, ...]], thesis_ids: Sequence[str] | None
-) -> EventType:
-    eid = t.text("id", required=True)
-    if not _ID.match(eid):
-        raise t.fail("id", "an id of [a-z0-9_] starting with a letter", eid)
-    group = t.text("group", required=True)
-    if group not in GROUPS:
-        raise t.fail("group", f"one of {', '.join(GROUPS)}", group)
-    t.text("title")
-    materiality = t.text("materiality", default="material")
-    if materiality not in MATERIALITY:
-        raise t.fail("materiality", f"one of {', '.join(MATERIALITY)}", materiality)
-    subject = t.text("subject", default="before")
-    if subject not in ("before", "after"):
-        raise t.fail("subject", '"before" or "after"', subject)
-    negated = t.text("negated", default="void")
-    if negated not in ("void", "flip", "ignore"):
-        raise t.fail("negated", '"void", "flip" or "ignore"', negated)
-    patterns = t.texts("patterns")
-    for pattern in patterns:
-        for term in pattern.split(" ... "):
-            term = term.strip()
-            if not term or (term.startswith("@") and term[1:] not in vocab):
-                raise t.fail(
-                    "patterns", "terms that are phrases or @groups defined in [vocab]", pattern
-                )
-    evidence: list[ThesisEvidence] = []
-    raw = t.data.get("theses", [])
-    t.used.add("theses")
-    if not isinstance(raw, list):
-        raise t.fail("theses", "an array of {thesis, stance, if} tables", raw)
-    for row in raw:
-        if not isinstance(row, dict) or set(row) - {"thesis", "stance", "if"}:
-            raise t.fail("theses", "{thesis = ..., stance = ..., if = ...} tables", row)
-        thesis, stance, cond = row.get("thesis"), row.get("stance"), row.get("if", "")
-        if not isinstance(thesis, str) or (thesis_ids is not None and thesis not in thesis_ids):
-            raise t.fail("theses", "a thesis id of the watchlist", thesis)
-        if stance not in ("support", "challenge"):
-            raise t.fail("theses", '"support" or "challenge"', stance)
-        if not isinstance(cond, str):
-            raise t.fail("theses", "an if cue string", cond)
-        for term in filter(None, (x.strip().lstrip("!") for x in cond.split(" + "))):
-            if term.startswith("@") and term[1:] not in vocab:
-                raise t.fail("theses", "conditions using @groups defined in [vocab]", cond)
-        evidence.append(ThesisEvidence(thesis, stance, cond))
-    result = EventType(
-        id=eid,
-        group=group,
-        polarity=int(t.integer("polarity", default=0, low=-1, high=1)),
-        counterparty=int(t.integer("counterparty", default=0, low=-1, high=1)),
-        weight=t.number("weight", default=1.0, low=0.0, high=10.0),
-        materiality=materiality,
-        subject=subject,  # type: ignore[arg-type]
-        negated=negated,  # type: ignore[arg-type]
-        patterns=patterns,
-        theses=tuple(evidence),
-    )
-    t.done(_EVENT_KEYS)
-    return result
 
 
 # --------------------------------------------------------------------------- matching
@@ -407,6 +253,8 @@ class Reading:
     theses: tuple[ThesisStance, ...] = ()
     polarity: float = 0.0  # summed reading of the events no covered company is the subject of
     title_schedule: Event | None = None  # a schedule/procedure event read in the title
+    settled: bool = False  # an event read as neutral on purpose (a 0.4 % move, a denial of good
+    # news): the lexicon's tone does not stand in for it
 
 
 @dataclass(slots=True)
@@ -438,8 +286,16 @@ class EventReader:
         for p in self._patterns:
             self._by_first.setdefault(p.terms[0], []).append(p)
         self._negator = self._index.term("<negators>", taxonomy.negators)
+        self._small = self._index.term("@small_move", taxonomy.vocab.get("small_move", ()))
+        self._hedge = self._index.term("@hedge", taxonomy.vocab.get("hedge", ()))
+        self._not_shares = self._index.term("@not_shares", taxonomy.vocab.get("not_shares", ()))
+        self._hedge_noun = self._index.term("@hedge_noun", taxonomy.vocab.get("hedge_noun", ()))
         self._evidence = [
             [(ev, _Cue(ev.condition, self._index, vocab)) for ev in etype.theses]
+            for etype in self.types
+        ]
+        self._polarity_if = [
+            [(_Cue(cond, self._index, vocab), value) for cond, value in etype.polarity_if]
             for etype in self.types
         ]
         self._index.build()
@@ -450,11 +306,13 @@ class EventReader:
 
     def _find(self, folded: str, hits: Mapping[int, list[tuple[int, int]]]) -> list[_Found]:
         bounds = [m.end() for m in _SENTENCE_END.finditer(folded)]
+        clauses = [m.end() for m in _CLAUSE_END.finditer(folded)]
 
         def sentence(pos: int) -> int:
             return bisect_right(bounds, pos)
 
-        found: dict[tuple[int, int], _Found] = {}  # (type, sentence) -> first occurrence
+        # (type, sentence, clause) -> first occurrence: "零跑跌超8%，小鹏跌逾6%" is two moves
+        found: dict[tuple[int, int, int], _Found] = {}
         for first, spans in hits.items():
             patterns = self._by_first.get(first)
             if not patterns:
@@ -465,7 +323,7 @@ class EventReader:
                     if span is None:
                         continue
                     s = sentence(start)
-                    key = (p.type_index, s)
+                    key = (p.type_index, s, bisect_right(clauses, span[0]))
                     known = found.get(key)
                     # the earliest trigger; for one trigger, the tightest reading (the last
                     # first term before it: "BYD deliveries rise while NIO deliveries fall")
@@ -497,7 +355,8 @@ class EventReader:
             by_sentence.setdefault(f.sentence, []).append(f)
         # An event whose words start inside another's ("curbs ... China" after "eases chip
         # curbs") is the same words read twice: the earlier (or, from one start, the wider)
-        # reading wins, unless the inner one weighs more ("涨停" inside "股价涨").
+        # reading wins, unless the inner one weighs more ("涨停" inside "股价涨") or says which
+        # way a neutral one went ("sales fall" inside "February sales").
 
         def weight(f: _Found) -> float:
             return self.types[f.type_index].weight
@@ -508,7 +367,8 @@ class EventReader:
             if not any(
                 g is not f
                 and (
-                    (g.start < f.start < g.trigger[1] and weight(g) >= weight(f))
+                    (g.start < f.start < g.trigger[1] and weight(g) >= weight(f)
+                     and (self.types[g.type_index].polarity or not self.types[f.type_index].polarity))
                     or (g.start == f.start and f.trigger[1] < g.trigger[1])
                 )
                 for g in by_sentence[f.sentence]
@@ -554,6 +414,40 @@ class EventReader:
             last = nxt
         return last
 
+    def _bare_moves(
+        self, folded: str, spans: Sequence[tuple[int, int, str]], found: Sequence[_Found]
+    ) -> list[_Found]:
+        """Share moves told by a company name and a bare verb, as market wraps write them
+        ("SMIC and Hua Hong jump on curb news while Xiaomi lags", "SMIC rose 6%"): the verb
+        right after the name, then a percentage, a preposition or the end of the clause."""
+        ids = {t.id: i for i, t in enumerate(self.types)}
+        taken = {(f.type_index, f.trigger[0]) for f in found}
+        out: list[_Found] = []
+        for _s, e, _t in spans:
+            m = _BARE_MOVE.match(folded, e)
+            if m is None:
+                continue
+            kind = "shares_up" if m.group("up") else "shares_down"
+            if kind not in ids:
+                continue
+            verb = m.span("up") if m.group("up") else m.span("down")
+            if any(f.trigger[0] <= verb[0] < f.trigger[1] for f in found):
+                continue  # the words are already read ("BYD sales fall")
+            if (ids[kind], verb[0]) not in taken:
+                out.append(_Found(ids[kind], verb[0], verb, -1))
+        return out
+
+    def _hedged(self, folded: str, f: _Found, hits: Mapping[int, list[tuple[int, int]]]) -> bool:
+        """A hedge word in the event's sentence: before the trigger ("weighs", "would", "拟"), or
+        a hedging noun after it ("tariff threat", "出口管制草案")."""
+        for s, _e in hits.get(self._hedge, ()):
+            if s < f.trigger[0] and not _SENTENCE_END.search(folded[s : f.trigger[0]]):
+                return True
+        for s, _e in hits.get(self._hedge_noun, ()):  # "tariff threat", "关税威胁"
+            if s >= f.trigger[1] and not _SENTENCE_END.search(folded[f.trigger[1] : s]):
+                return True
+        return False
+
     def _negated(self, folded: str, start: int, hits: Mapping[int, list[tuple[int, int]]]) -> bool:
         for _s, e in hits.get(self._negator, ()):
             if e > start:
@@ -575,22 +469,44 @@ class EventReader:
         folded = fold(text)
         hits = self._index.hits(folded)
         found = self._find(folded, hits)
+        denied: set[int] = set()  # the polarities of what a title's denial denies
+        if any(self.types[f.type_index].id == "denial" and f.start < title_len for f in found):
+            # "Nvidia denies report that Rubin will slip": the denial is the news; what it
+            # denies (the slip, the order cut) did not happen. Market moves still did.
+            kept = [
+                f for f in found
+                if self.types[f.type_index].id == "denial"
+                or self.types[f.type_index].group in ("market", "schedule")
+            ]  # fmt: skip
+            denied = {
+                p
+                for f in found
+                if f not in kept
+                for p in (self.types[f.type_index].polarity, self.types[f.type_index].counterparty)
+            }
+            found = kept
         spans = sorted(
             (s, e, m.ticker) for m in mentions for s, e in m.spans
         )  # every mention, in text order
         starts = [s for s, _, _ in spans]
+        found += self._bare_moves(folded, spans, found)
         # A company is passing when its first mention is (a later "搭载自研神玑芯片" does not
         # make NIO a bystander in its own rollout).
         first: dict[str, tuple[int, int]] = {}
         for s, e, t in spans:
             first.setdefault(t, (s, e))
         passing = {t for t, (s, e) in first.items() if self._is_passing(folded, s, e, spans)}
+        for (_s1, e1, t1), (s2, _e2, t2) in pairwise(spans):
+            if t1 in passing and first[t2][0] == s2 and _CONJ.match(folded[e1:s2]):
+                passing.add(t2)  # "megacaps including Nvidia and Apple": both in passing
         roles: dict[str, Role] = {}
         readings: dict[str, float] = {}
         events: list[Event] = []
         stance_score: dict[str, dict[str, float]] = {}
         stance_evidence: dict[tuple[str, str], list[str]] = {}
         no_subject_polarity = 0.0
+        settled = False
+        title_move = False  # a share move of 3 % or more (or a limit move) in the title
         pending: list[tuple[_Found, EventType, list[str], int, str]] = []
         schedule: list[tuple[Event, _Found]] = []
         bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(folded)] + [len(folded) + 1]
@@ -598,6 +514,11 @@ class EventReader:
             etype = self.types[f.type_index]
             if f.negated and etype.negated == "void":
                 continue
+            if etype.group == "market" and any(
+                f.start - 12 <= e <= f.start and not _CLAUSE_END.search(folded[e : f.start])
+                for _s, e in hits.get(self._not_shares, ())
+            ):
+                continue  # "as the Taiwan dollar jumps", "恒指跌1%": not a company's shares
             sign = -1 if f.negated and etype.negated == "flip" else 1
             lo = bounds[bisect_right(bounds, f.start) - 1]
             hi = bounds[bisect_right(bounds, f.trigger[0])]
@@ -613,12 +534,28 @@ class EventReader:
             for t in counterparties:
                 entities.setdefault(t, "counterparty")
             polarity = etype.polarity * sign
-            magnitude = _magnitude(folded, lo, hi)
+            if etype.id == "denial" and denied and -1 not in denied:
+                polarity, settled = 0, True  # denying good news ("no R2 this month")
+            if self._polarity_if[f.type_index]:
+                held = set().union(*(self._basket.get(t, set()) for t in subjects))
+                if not subjects:
+                    held.add("nosubject")
+                for cue, value in self._polarity_if[f.type_index]:
+                    if cue.holds(hits, held):
+                        polarity = value * sign  # "DeepSeek halves API prices" is good for it
+                        break
+            magnitude = _magnitude(folded, lo, hi, f.trigger[0])
             weight = etype.weight
+            if etype.group == "market" and etype.id not in _LIMIT_MOVES and (
+                (magnitude < 1) if magnitude is not None
+                else any(lo <= s < hi for s, _e in hits.get(self._small, ()))
+            ):
+                polarity, settled = 0, True  # "edges up 0.4 %" is no news for the holder
             if etype.group == "market" and (
                 (magnitude is not None and magnitude >= 3) or etype.id in _LIMIT_MOVES
             ):
                 weight *= 10  # the day's reading: a 6 % fall outweighs the beat it followed
+                title_move = title_move or (f.start < title_len and polarity != 0)
             for t, role in entities.items():
                 value = polarity if role == "subject" else etype.counterparty * sign
                 readings[t] = readings.get(t, 0.0) + value * weight
@@ -643,10 +580,16 @@ class EventReader:
                 schedule.append((events[-1], f))
             if not (f.negated and etype.negated != "ignore"):
                 pending.append((f, etype, subjects, polarity, evidence_text))
+        analyst = any(self.types[f.type_index].id == "rating_change" and f.start < title_len
+                      for f, *_ in pending)  # fmt: skip
         for f, etype, subjects, polarity, evidence_text in pending:
+            if analyst:
+                break  # "Broker lifts Nvidia target, sees price hikes": a view, not evidence
             net = sum(readings.get(t, 0.0) for t in subjects)
             if polarity and net and (polarity > 0) != (net > 0):
                 continue  # "beats, but guides lower": the weaker event carries no evidence
+            if etype.group == "regulation" and self._hedged(folded, f, hits):
+                continue  # "Washington weighs tighter limits": a proposal is not yet a rule
             subject_theses = set().union(*(self._basket.get(t, set()) for t in subjects))
             if not subjects:
                 subject_theses.add("nosubject")
@@ -680,6 +623,8 @@ class EventReader:
             if sides["support"] != sides["challenge"]
         )  # fmt: skip
         title_type = next((e.type for e, f in schedule if f.start < title_len), None)
+        if title_move:
+            title_type = None  # "Nvidia gains 3% ahead of GTC": the move is the news
         title_schedule = next((e for e in events if e.type == title_type), None)
         if title_schedule is not None:  # a title announcing a date or a procedure is that
             events.remove(title_schedule)
@@ -692,6 +637,7 @@ class EventReader:
             by_ticker=readings,
             theses=theses,
             polarity=no_subject_polarity,
+            settled=settled,
         )
 
     def _assign(
@@ -759,7 +705,7 @@ class EventReader:
             if role == "subject":
                 out[t] = 90 if t in in_title else 80
             elif role == "counterparty":
-                out[t] = 65
+                out[t] = 65 if t in in_title or not any_subject else 45  # summary-only: aside
             elif t in passing:
                 out[t] = 30
             elif t in in_title:
@@ -804,8 +750,9 @@ def _merged(events: Sequence[Event]) -> list[Event]:
     return list(by_type.values())
 
 
-def _magnitude(folded: str, lo: int, hi: int) -> float | None:
-    m = _PERCENT.search(folded, lo, hi)
+def _magnitude(folded: str, lo: int, hi: int, at: int) -> float | None:
+    """The first percentage from ``at`` (the trigger) to the sentence end, else from its start."""
+    m = _PERCENT.search(folded, at, hi) or _PERCENT.search(folded, lo, hi)
     if m is None:
         return None
     value = float(m.group(1))

@@ -71,7 +71,7 @@ class Tagger:
         tickers = tuple(m for m in mentions if reading.relevance.get(m.ticker, 0) >= RELEVANT)
         theses = self._combine(reading.theses, self._mapper.map(text, tickers, lexicon))
         by_ticker: dict[str, Sentiment] = {}
-        polar = any(e.polarity for e in reading.events)
+        polar = reading.settled or any(e.polarity for e in reading.events)
         for m in tickers:
             total = 0.0 if reading.title_schedule else reading.by_ticker.get(m.ticker, 0.0)
             if total:
@@ -131,6 +131,9 @@ class Tagger:
             score = _event_score(reading.polarity, lexicon)
             return Sentiment(label=_label(score), score=score, evidence=lexicon.evidence,
                              scorer=lexicon.scorer, version=lexicon.version)  # fmt: skip
+        if reading.settled:
+            return Sentiment(label="neu", score=0.0, evidence=("read as neutral",),
+                             scorer="events", version=lexicon.version)  # fmt: skip
         return lexicon
 
     def _combine(

@@ -39,7 +39,9 @@ class AmbiguousName:
     """Names that mean the company only in the right context.
 
     ``require_near``: at least one of these phrases must occur within ``window`` characters
-    of the name (0 = anywhere in the text); ``unless_near``: none of these may.
+    of the name (0 = anywhere in the text); ``unless_near``: none of these may;
+    ``traditional``: only in text written in traditional Chinese (超微 is AMD in Taiwan and Hong
+    Kong, Super Micro on the mainland).
     """
 
     names: tuple[str, ...]
@@ -47,6 +49,7 @@ class AmbiguousName:
     require_near: tuple[str, ...] = ()
     unless_near: tuple[str, ...] = ()
     window: int = 40
+    traditional: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -273,7 +276,7 @@ _THESIS_KEYS = (
     "support_if_about, challenge_if_about"
 )
 _COMPANY_KEYS = "id, name, name_zh, listings, theses, aliases, exact, exclude, ambiguous, note"
-_AMBIGUOUS_KEYS = "names, case_sensitive, require_near, unless_near, window"
+_AMBIGUOUS_KEYS = "names, case_sensitive, require_near, unless_near, window, traditional"
 _CUE_KEYS = ("topics", "support", "challenge", "support_if_about", "challenge_if_about")
 
 
@@ -386,6 +389,7 @@ def parse_watchlist(text: str, *, origin: str = "<watchlist>") -> Watchlist:
                     require_near=a.texts("require_near"),
                     unless_near=a.texts("unless_near"),
                     window=a.integer("window", default=40, low=0, high=10_000),
+                    traditional=a.boolean("traditional", default=False),
                 )
             )
             a.done(_AMBIGUOUS_KEYS)
