@@ -534,7 +534,7 @@ class EventReader:
             for t in counterparties:
                 entities.setdefault(t, "counterparty")
             polarity = etype.polarity * sign
-            if etype.id == "denial" and denied and -1 not in denied:
+            if etype.id == "denial" and 1 in denied and -1 not in denied:
                 polarity, settled = 0, True  # denying good news ("no R2 this month")
             if self._polarity_if[f.type_index]:
                 held = set().union(*(self._basket.get(t, set()) for t in subjects))
@@ -623,8 +623,13 @@ class EventReader:
             if sides["support"] != sides["challenge"]
         )  # fmt: skip
         title_type = next((e.type for e, f in schedule if f.start < title_len), None)
-        if title_move:
-            title_type = None  # "Nvidia gains 3% ahead of GTC": the move is the news
+        if title_move:  # "Nvidia gains 3% ahead of GTC": the move is the news, not the date
+            title_type = None
+            move = next((e for e in events if e.type in title_types and e.polarity
+                         and self.taxonomy.type(e.type).group == "market"), None)  # fmt: skip
+            if move is not None:
+                events.remove(move)
+                events.insert(0, move)
         title_schedule = next((e for e in events if e.type == title_type), None)
         if title_schedule is not None:  # a title announcing a date or a procedure is that
             events.remove(title_schedule)
