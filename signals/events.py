@@ -46,13 +46,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Literal
 
 from thesiswatch.signals.entities import compile_phrases, fold
 from thesiswatch.signals.models import Event, ThesisStance, TickerMention
+from thesiswatch.signals.phrases import PhraseIndex
 from thesiswatch.signals.taxonomy import (
     EventType,
     Taxonomy,
@@ -67,10 +68,7 @@ GAP_HAN = 12
 
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.(?=\s)")
 _HAN = re.compile(r"[\u3400-\u9fff]")
-_NOT_PLAIN = re.compile(r"[*\s\-:]")
 _LIMIT_MOVES = frozenset(("limit_up", "limit_down"))  # a 10 % (or 20 %) daily limit move
-_LATIN_WORD = re.compile(r"[a-z0-9]+")
-_STARTS = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")  # word starts and every other character
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|％|个百分点|成)")
 _CLAUSE_END = re.compile(r"(?<=[\u3400-\u9fff%）)]),|,? (?:while|whereas) ")
 _BARE_MOVE = re.compile(
@@ -120,108 +118,10 @@ class _Pattern:
     terms: tuple[int, ...]  # term ids
 
 
-class _LazyPattern:
-    """A phrase's regex, compiled the first time a text could start it (a taxonomy has
-    thousands; compiling them all made start-up slow for a one-item ``tag``)."""
-
-    __slots__ = ("_pattern", "phrase")
-
-    def __init__(self, phrase: str) -> None:
-        self.phrase = phrase
-        self._pattern: re.Pattern[str] | None = None
-
-    def match(self, text: str, pos: int) -> re.Match[str] | None:
-        if self._pattern is None:
-            self._pattern = compile_phrases([self.phrase]) or re.compile(r"(?!)")
-        return self._pattern.match(text, pos)
-
-
-class _PhraseIndex:
-    """Every phrase of every term, found at every position by a two-character index."""
-
-    def __init__(self) -> None:
-        self.term_ids: dict[str, int] = {}
-        # folded phrase -> (its regex, None for a plain phrase compared as a string; term ids)
-        self._phrases: dict[str, tuple[_LazyPattern | None, set[int]]] = {}
-
-    def term(self, key: str, phrases: Iterable[str]) -> int:
-        if key not in self.term_ids:
-            tid = self.term_ids[key] = len(self.term_ids)
-            for phrase in phrases:
-                folded = fold(phrase.strip())
-                if not folded or folded.startswith("*"):
-                    continue
-                entry = self._phrases.get(folded)
-                if entry is None:
-                    # Only phrases with a wildcard, space, hyphen or colon need a regex (most
-                    # are plain: compiling thousands of regexes was most of the start-up).
-                    pattern = _LazyPattern(phrase) if _NOT_PLAIN.search(folded) else None
-                    entry = self._phrases[folded] = (pattern, set())
-                entry[1].add(tid)
-        return self.term_ids[key]
-
-    def build(self) -> None:
-        """Index phrases for ``hits``: a Latin phrase by its whole first word (by its first two
-        characters when that word ends in a wildcard), any other by its first two characters
-        (one when it is that short). Plain phrases (no wildcard, space or hyphen) are compared
-        as strings, the rest with their regex."""
-        Entry = tuple[str | None, _LazyPattern | None, frozenset[int]]
-        self._by_word: dict[str, list[Entry]] = {}
-        self._by2: dict[str, list[Entry]] = {}
-        self._by1: dict[str, list[Entry]] = {}
-        for folded, (pattern, tids) in self._phrases.items():
-            plain = folded if pattern is None else None
-            entry = (plain, pattern, frozenset(tids))
-            word = _LATIN_WORD.match(folded)
-            if word is not None and folded[word.end() : word.end() + 1] != "*":
-                self._by_word.setdefault(word.group(), []).append(entry)
-                continue
-            head = folded[:2]
-            if len(head) == 2 and head[1] not in " -*":
-                self._by2.setdefault(head, []).append(entry)
-            else:
-                self._by1.setdefault(folded[0], []).append(entry)
-
-    def hits(self, folded: str) -> dict[int, list[tuple[int, int]]]:
-        """term id -> spans where one of its phrases matches (tried at each word start and
-        each other non-space character: a Latin phrase never starts inside a word)."""
-        found: dict[int, list[tuple[int, int]]] = {}
-        by_word, by1, by2 = self._by_word, self._by1, self._by2
-        n = len(folded)
-        for start in _STARTS.finditer(folded):
-            i = start.start()
-            for bucket in (
-                by_word.get(start.group()),
-                by2.get(folded[i : i + 2]),
-                by1.get(folded[i]),
-            ):
-                if not bucket:
-                    continue
-                for plain, pattern, tids in bucket:
-                    if plain is not None:
-                        if not folded.startswith(plain, i):
-                            continue
-                        end = i + len(plain)
-                        if end < n and plain[-1].isascii() and plain[-1].isalnum():
-                            nxt = folded[end]
-                            if nxt.isascii() and nxt.isalnum():
-                                continue
-                    elif pattern is not None:
-                        m = pattern.match(folded, i)
-                        if m is None or m.end() <= i:
-                            continue
-                        end = m.end()
-                    else:
-                        continue
-                    for tid in tids:
-                        found.setdefault(tid, []).append((i, end))
-        return found
-
-
 class _Cue:
     """A condition: terms joined by ' + ' (phrase, @group, $thesis, each maybe negated)."""
 
-    def __init__(self, text: str, index: _PhraseIndex, vocab: Mapping[str, tuple[str, ...]]):
+    def __init__(self, text: str, index: PhraseIndex, vocab: Mapping[str, tuple[str, ...]]):
         self.terms: list[tuple[bool, str, int | None]] = []
         for raw in filter(None, (x.strip() for x in text.split(" + "))):
             negated = raw.startswith("!")
@@ -272,7 +172,7 @@ class EventReader:
     def __init__(self, taxonomy: Taxonomy, watchlist: Watchlist) -> None:
         self.taxonomy = taxonomy
         self.types = taxonomy.types
-        self._index = _PhraseIndex()
+        self._index = PhraseIndex()
         vocab = taxonomy.vocab
         self._patterns: list[_Pattern] = []
         for ti, etype in enumerate(self.types):

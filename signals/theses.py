@@ -27,12 +27,12 @@ For each thesis:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from thesiswatch.signals.entities import compile_phrases, fold
+from thesiswatch.signals.entities import fold
 from thesiswatch.signals.models import Sentiment, ThesisStance, TickerMention
+from thesiswatch.signals.phrases import PhraseIndex
 from thesiswatch.signals.watchlist import Thesis, Watchlist
 
 
@@ -73,26 +73,23 @@ class _CompiledThesis:
 
 
 class _Scan:
-    """Term lookups for one item, each regex run at most once."""
+    """Term lookups for one item: one pass of the phrase index finds every term."""
 
     def __init__(
         self,
-        patterns: dict[str, re.Pattern[str] | None],
+        index: PhraseIndex,
+        term_ids: dict[str, int],
         text: str,
         linked_theses: dict[str, str],
     ) -> None:
-        self.patterns = patterns
+        self.term_ids = term_ids
         self.text = text
-        self.folded = fold(text)
+        self.spans = index.hits(fold(text))
         self.linked_theses = linked_theses  # thesis id -> first linked ticker of it
-        self.hits: dict[str, tuple[int, int] | None] = {}
 
     def find(self, key: str) -> tuple[int, int] | None:
-        if key not in self.hits:
-            pattern = self.patterns.get(key)
-            match = pattern.search(self.folded) if pattern is not None else None
-            self.hits[key] = match.span() if match else None
-        return self.hits[key]
+        spans = self.spans.get(self.term_ids[key])
+        return min(spans) if spans else None
 
     def matches(self, cue: _Cue) -> list[str] | None:
         """The evidence of a matching cue (phrases as written in the item), else None."""
@@ -136,7 +133,8 @@ class ThesisMapper:
         self._basket = watchlist.stance_from_basket if basket is None else basket
         self._risk = {t.id for t in watchlist.theses if t.role == "risk"}
         vocab = watchlist.vocabulary
-        self._patterns: dict[str, re.Pattern[str] | None] = {}
+        self._index = PhraseIndex()
+        self._terms: dict[str, int] = {}
         compiled: list[_CompiledThesis] = []
         for thesis in watchlist.theses:
             groups = {
@@ -152,15 +150,16 @@ class ThesisMapper:
             for cues in groups.values():
                 for cue in cues:
                     for term in cue.terms:
-                        if term.key not in self._patterns and not term.key.startswith("#"):
+                        if term.key not in self._terms and not term.key.startswith("#"):
                             phrases = (
                                 vocab[term.key[1:]] if term.key.startswith("@") else (term.key,)
                             )
-                            self._patterns[term.key] = compile_phrases(phrases)
+                            self._terms[term.key] = self._index.term(term.key, phrases)
             compiled.append(
                 _CompiledThesis(thesis=thesis, tickers=frozenset(thesis.tickers), **groups)
             )
         self._theses = tuple(compiled)
+        self._index.build()
 
     def map(
         self,
@@ -175,11 +174,14 @@ class ThesisMapper:
             for ct in self._theses:
                 if mention.ticker in ct.tickers:
                     linked_theses.setdefault(ct.thesis.id, mention.ticker)
-        scan = _Scan(self._patterns, text, linked_theses)
+        scan = _Scan(self._index, self._terms, text, linked_theses)
         out: list[ThesisStance] = []
         for ct in self._theses:
-            about = bool(linked & ct.tickers) or any(
-                scan.matches(cue) is not None for cue in ct.topics
+            # Whether the item is about the thesis matters only to the basket cues and the
+            # sentiment fallback; with both off (the built-in watchlist) its scan is skipped.
+            about = (self._basket or self._threshold > 0) and (
+                bool(linked & ct.tickers)
+                or any(scan.matches(cue) is not None for cue in ct.topics)
             )
             about_cues = about and self._basket
             support, support_ev = self._score(scan, ct.support, ct.support_if_about, about_cues)
