@@ -153,6 +153,8 @@ class Reading:
     theses: tuple[ThesisStance, ...] = ()
     polarity: float = 0.0  # summed reading of the events no covered company is the subject of
     title_schedule: Event | None = None  # a schedule/procedure event read in the title
+    hedged: bool = False  # a rule only proposed or weighed, or an analyst's view: what the item
+    # says is not yet a fact, so no thesis stance from cue words either
     settled: bool = False  # an event read as neutral on purpose (a 0.4 % move, a denial of good
     # news): the lexicon's tone does not stand in for it
 
@@ -406,6 +408,7 @@ class EventReader:
         stance_evidence: dict[tuple[str, str], list[str]] = {}
         no_subject_polarity = 0.0
         settled = False
+        hedged = False  # a regulation event was only proposed, threatened or weighed
         title_move = False  # a share move of 3 % or more (or a limit move) in the title
         pending: list[tuple[_Found, EventType, list[str], int, str]] = []
         schedule: list[tuple[Event, _Found]] = []
@@ -482,6 +485,7 @@ class EventReader:
                 pending.append((f, etype, subjects, polarity, evidence_text))
         analyst = any(self.types[f.type_index].id == "rating_change" and f.start < title_len
                       for f, *_ in pending)  # fmt: skip
+        hedged = hedged or analyst
         for f, etype, subjects, polarity, evidence_text in pending:
             if analyst:
                 break  # "Broker lifts Nvidia target, sees price hikes": a view, not evidence
@@ -489,6 +493,7 @@ class EventReader:
             if polarity and net and (polarity > 0) != (net > 0):
                 continue  # "beats, but guides lower": the weaker event carries no evidence
             if etype.group == "regulation" and self._hedged(folded, f, hits):
+                hedged = True
                 continue  # "Washington weighs tighter limits": a proposal is not yet a rule
             subject_theses = set().union(*(self._basket.get(t, set()) for t in subjects))
             if not subjects:
@@ -543,6 +548,7 @@ class EventReader:
             theses=theses,
             polarity=no_subject_polarity,
             settled=settled,
+            hedged=hedged,
         )
 
     def _assign(

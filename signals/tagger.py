@@ -69,7 +69,8 @@ class Tagger:
             return Tags(lang=lang, tickers=mentions, theses=theses, sentiment=lexicon)
         reading = self._reader.read(text, len(title), mentions)
         tickers = tuple(m for m in mentions if reading.relevance.get(m.ticker, 0) >= RELEVANT)
-        theses = self._combine(reading.theses, self._mapper.map(text, tickers, lexicon))
+        cues = () if reading.hedged else self._mapper.map(text, tickers, lexicon)
+        theses = self._combine(reading.theses, cues)
         by_ticker: dict[str, Sentiment] = {}
         polar = reading.settled or any(e.polarity for e in reading.events)
         for m in tickers:
