@@ -80,6 +80,7 @@ _BARE_MOVE = re.compile(
     r"dip|dips|dipped|decline|declines|declined|retreat|retreats|retreated))"
     r"(?= ?\d[\d.]*\s?%| (?:on|after|as|while|in|to|amid|despite|following|over)\b|\s*(?:[,;:.]|$))"
 )
+_TURN = re.compile(r"\bbut\b|\bhowever\b|\byet\b|\bthough\b|但|惟|却|不过")
 _CONJ = re.compile(r"^\s*(?:,|，|、|and|&|和|与|及|以及|跟|同)\s*$")
 _PASSING_BEFORE = compile_phrases([
     "rival", "rivals", "rival to", "than", "like", "such as", "unlike", "versus", "vs", "vs.",
@@ -409,6 +410,9 @@ class EventReader:
         no_subject_polarity = 0.0
         settled = False
         hedged = False  # a regulation event was only proposed, threatened or weighed
+        headline = next((t for s, _e, t in spans if s < title_len and t not in passing), None)
+        turn_at = _TURN.search(folded, 0, title_len)
+        turn = turn_at.end() if turn_at else None  # where a title's "but" clause starts
         title_move = False  # a share move of 3 % or more (or a limit move) in the title
         pending: list[tuple[_Found, EventType, list[str], int, str]] = []
         schedule: list[tuple[Event, _Found]] = []
@@ -431,6 +435,8 @@ class EventReader:
                 if t not in passing
             ]
             subjects, counterparties = self._assign(folded, etype, f, in_sentence, lo)
+            if not subjects and not counterparties and etype.group == "market" and headline:
+                subjects = [headline]  # "AMD beats; shares dip 4%": whose shares goes unsaid
             entities: dict[str, str] = {}
             for t in subjects:
                 entities.setdefault(t, "subject")
@@ -459,6 +465,8 @@ class EventReader:
             ):
                 weight *= 10  # the day's reading: a 6 % fall outweighs the beat it followed
                 title_move = title_move or (f.start < title_len and polarity != 0)
+            if turn is not None and turn <= f.trigger[0] < title_len:
+                weight *= 3  # "profit falls, but shares rise": what follows "but" is the news
             for t, role in entities.items():
                 value = polarity if role == "subject" else etype.counterparty * sign
                 readings[t] = readings.get(t, 0.0) + value * weight
