@@ -191,6 +191,7 @@ class EventReader:
         self._negator = self._index.term("<negators>", taxonomy.negators)
         self._small = self._index.term("@small_move", taxonomy.vocab.get("small_move", ()))
         self._hedge = self._index.term("@hedge", taxonomy.vocab.get("hedge", ()))
+        self._self_ref = self._index.term("@self_ref", taxonomy.vocab.get("self_ref", ()))
         self._not_shares = self._index.term("@not_shares", taxonomy.vocab.get("not_shares", ()))
         self._hedge_noun = self._index.term("@hedge_noun", taxonomy.vocab.get("hedge_noun", ()))
         self._evidence = [
@@ -435,8 +436,13 @@ class EventReader:
                 if t not in passing
             ]
             subjects, counterparties = self._assign(folded, etype, f, in_sentence, lo)
-            if not subjects and not counterparties and etype.group == "market" and headline:
-                subjects = [headline]  # "AMD beats; shares dip 4%": whose shares goes unsaid
+            if not subjects and not counterparties and headline and (
+                etype.group == "market"
+                or any(lo <= s < hi for s, _e in hits.get(self._self_ref, ()))
+            ):
+                # "AMD beats; shares dip 4%", "公司公告...签订供货协议": whose shares, which
+                # company goes unsaid: the headline's
+                subjects = [headline]
             entities: dict[str, str] = {}
             for t in subjects:
                 entities.setdefault(t, "subject")
