@@ -158,11 +158,13 @@ def report(rows: Sequence[dict[str, Any]], run: Run, *, misses: bool) -> None:
             first.setdefault(r["story"], r)
         wrong = [v for v in views if v.alerts and v.gold == "quiet"]
         missed = [v for v in views if not v.alerts and v.gold == "alert"]
-        for name, part in (("alerted but quiet", wrong), ("missed", missed)):
+        off = [v for v in views if v.alerts and v.gold == "alert" and v.top != v.severity]
+        for name, part in (("alerted but quiet", wrong), ("missed", missed), ("severity", off)):
             print(f"    {name}: {len(part)}")
             for v in part:
                 r = first[v.story]
-                print(f"      {v.story} [{','.join(r['events'])}] {r['title']!r}")
+                sev = f" {v.severity} -> {v.top}" if name == "severity" else ""
+                print(f"      {v.story}{sev} [{','.join(r['events'])}] {r['title']!r}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -364,7 +364,9 @@ def test_risk_fires_when_a_listed_risk_materialises() -> None:
         theses=(("risk", "support", 1.0), ("localization", "support", 0.6)),
     )
     [a] = evaluate([risky], History(), QUIET, now=NOW)
-    assert (a.rule, a.thesis, a.stance, a.severity) == ("risk", "risk", "support", "warning")
+    # A listed risk is thesis evidence: info (docs/evaluation.md); an event about the covered
+    # name raises its own event alert at its own severity.
+    assert (a.rule, a.thesis, a.stance, a.severity) == ("risk", "risk", "support", "info")
     assert "risk" in a.message
     receding = item("b", "Export curbs eased", events=(), theses=(("risk", "challenge", 1.0),))
     assert evaluate([receding], History(), QUIET, now=NOW) == []

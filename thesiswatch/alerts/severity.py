@@ -9,7 +9,8 @@ announcement, a monthly return) never alert, whatever else they name. The table 
 optional, defaults below) grades a material event:
 
 - ``critical``: event types critical when a covered company is their *subject* (guidance cut
-  or withdrawn, export ban or licence change, sanction listing, a safety recall);
+  or withdrawn, export controls or a licence tightened or eased, sanction listing, a safety
+  recall);
 - ``critical_if_fatal``: types critical when the item names a death (a fatal accident);
 - ``moves`` / ``critical_move_pct``: share-move types critical when the move named with them
   is at least this many per cent (``limit_moves`` are critical whatever their size: an
@@ -45,7 +46,10 @@ class SeverityTable:
 
     min_relevance: int = 50
     critical: frozenset[str] = frozenset(
-        {"guidance_cut", "export_control_tighten", "license_required", "sanction_listing", "recall"}
+        {
+            "guidance_cut", "export_control_tighten", "export_control_ease", "license_required",
+            "license_granted", "sanction_listing", "recall",
+        }  # fmt: skip
     )
     critical_if_fatal: frozenset[str] = frozenset({"accident"})
     moves: frozenset[str] = frozenset(

@@ -179,10 +179,10 @@ def _risk_reason(items: Sequence[NewItem], s: RuleSettings) -> _Reason | None:
     why = "risk: a listed risk is materialising" + (f" (event {etype})" if etype else "")
     if st.evidence:
         why += f"; evidence {_quote(_stance_phrases(st))}"
-    why += "; warning: thesis evidence against the report"
+    why += "; info: a listed risk (an event about a covered name alerts on its own)"
     return _Reason(
         rule=f"risk:{etype}" if etype else "risk",
-        severity="warning",
+        severity="info",
         item=it,
         why=why,
         tickers=tuple(it.tags.ticker_ids),
