@@ -140,5 +140,15 @@ def test_batch_c_is_frozen_well_formed_new_and_split(vocab: Any) -> None:
     assert not earlier & set(titles) and len(set(titles)) == len(titles)
     halves = Counter(half(s) for s in {r["story"] for r in rows})
     assert 0.35 <= halves["dev"] / (halves["dev"] + halves["test"]) <= 0.65
+
+
+def test_batch_d_is_frozen_well_formed_new_and_all_held_out(vocab: Any) -> None:
+    rows, half = evalset.load_set("d")
+    assert evalset.check_rows(rows, vocab) == []
+    assert {half(r["story"]) for r in rows} == {"test"}
+    assert all(r["story"].startswith("y") for r in rows)
+    earlier = {r["title"] for name in ("v1", "b", "c") for r in evalset.load_set(name)[0]}
+    titles = [r["title"] for r in rows]
+    assert not earlier & set(titles) and len(set(titles)) == len(titles)
     with pytest.raises(evalset.EvalSetError, match="no frozen set"):
-        evalset.load_set("d")
+        evalset.load_set("e")
