@@ -191,6 +191,7 @@ class EventReader:
         self._negator = self._index.term("<negators>", taxonomy.negators)
         self._small = self._index.term("@small_move", taxonomy.vocab.get("small_move", ()))
         self._hedge = self._index.term("@hedge", taxonomy.vocab.get("hedge", ()))
+        self._rumour = self._index.term("@rumour", taxonomy.vocab.get("rumour", ()))
         self._self_ref = self._index.term("@self_ref", taxonomy.vocab.get("self_ref", ()))
         self._not_shares = self._index.term("@not_shares", taxonomy.vocab.get("not_shares", ()))
         self._hedge_noun = self._index.term("@hedge_noun", taxonomy.vocab.get("hedge_noun", ()))
@@ -497,12 +498,26 @@ class EventReader:
                 schedule.append((events[-1], f))
             if not (f.negated and etype.negated != "ignore"):
                 pending.append((f, etype, subjects, polarity, evidence_text))
-        analyst = any(self.types[f.type_index].id == "rating_change" and f.start < title_len
-                      for f, *_ in pending)  # fmt: skip
-        hedged = hedged or analyst
+        title_types = {self.types[f.type_index].id for f in found if f.start < title_len}
+        view = (  # what the item reports is a view, not a fact: no thesis evidence
+            "rating_change" in title_types  # an analyst's view
+            or "commentary" in title_types  # an opinion piece, a forum thread
+            or any(s < title_len for s, _e in hits.get(self._rumour, ()))  # unconfirmed
+            or (  # "Washington weighs tighter limits": a policy only talked about
+                "policy_statement" in title_types
+                and any(s < title_len for s, _e in hits.get(self._hedge, ()))
+            )
+            or any(  # "美国酝酿加严出口管制，国产替代有望提速": all of it hangs on the proposal
+                f.start < title_len
+                and self.types[f.type_index].group == "regulation"
+                and self._hedged(folded, f, hits)
+                for f in found
+            )
+        )
+        hedged = hedged or view
         for f, etype, subjects, polarity, evidence_text in pending:
-            if analyst:
-                break  # "Broker lifts Nvidia target, sees price hikes": a view, not evidence
+            if view:
+                break
             net = sum(readings.get(t, 0.0) for t in subjects)
             if polarity and net and (polarity > 0) != (net > 0):
                 continue  # "beats, but guides lower": the weaker event carries no evidence
@@ -521,7 +536,6 @@ class EventReader:
                     stance_evidence.setdefault((ev.thesis, ev.stance), []).append(
                         f"{etype.id}: {evidence_text}"
                     )
-        title_types = {self.types[f.type_index].id for f in found if f.start < title_len}
         events = _merged(events)
         # the heaviest first; what the title says counts half as much again
         events.sort(key=lambda e: -e.weight * (1.5 if e.type in title_types else 1.0))

@@ -46,10 +46,15 @@ class SeverityTable:
 
     min_relevance: int = 50
     critical: frozenset[str] = frozenset(
-        {
-            "guidance_cut", "export_control_tighten", "export_control_ease", "license_required",
-            "license_granted", "sanction_listing", "recall",
-        }  # fmt: skip
+        (
+            "guidance_cut",
+            "export_control_tighten",
+            "export_control_ease",
+            "license_required",
+            "license_granted",
+            "sanction_listing",
+            "recall",
+        )
     )
     critical_if_fatal: frozenset[str] = frozenset({"accident"})
     moves: frozenset[str] = frozenset(
