@@ -177,3 +177,19 @@ def test_an_analysts_view_carries_no_thesis_stance(tagger: Tagger) -> None:
     assert stances(tagger.tag(view)) == {}
     fact = "台积电上调AI芯片代工价格 需求强劲"
     assert stances(tagger.tag(fact)) == {"compute": "support"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "国产GPU流片成功？消息尚待证实",  # a rumour
+        "Thread: why DeepSeek R1 changes everything for Nvidia and the AI trade",  # chatter
+        "美国酝酿进一步加严半导体出口管制，国产替代有望提速",  # all of it hangs on a proposal
+    ],
+)
+def test_rumours_chatter_and_proposals_are_no_thesis_evidence(tagger: Tagger, text: str) -> None:
+    assert stances(tagger.tag(text)) == {}
+
+
+def test_the_fact_behind_them_is(tagger: Tagger) -> None:
+    assert stances(tagger.tag("国产GPU流片成功 良率达标")) == {"localization": "support"}
