@@ -555,6 +555,9 @@ class EventReader:
             for thesis, sides in stance_score.items()
             if sides["support"] != sides["challenge"]
         )  # fmt: skip
+        if events and not any(e.polarity for e in events):
+            # "Nvidia strikes $20 billion deal for Groq": a deal's tone is not its words'
+            settled = settled or not self.taxonomy.type(events[0].type).lexicon
         title_type = next((e.type for e, f in schedule if f.start < title_len), None)
         if title_move:  # "Nvidia gains 3% ahead of GTC": the move is the news, not the date
             title_type = None

@@ -46,6 +46,7 @@ class EventType:
     patterns: tuple[str, ...] = ()
     theses: tuple[ThesisEvidence, ...] = ()
     polarity_if: tuple[tuple[str, int], ...] = ()  # (condition, polarity): the first that holds
+    lexicon: bool = True  # may the lexicon's tone stand in when no event of the item is polar?
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,7 +80,7 @@ class Taxonomy:
 
 _EVENT_KEYS = (
     "id, group, title, polarity, counterparty, weight, materiality, subject, negated, "
-    "patterns, theses, polarity_if"
+    "patterns, theses, polarity_if, lexicon"
 )
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -203,6 +204,7 @@ def _event_type(
         patterns=patterns,
         theses=tuple(evidence),
         polarity_if=tuple(overrides),
+        lexicon=t.boolean("lexicon", default=True),
     )
     t.done(_EVENT_KEYS)
     return result

@@ -193,3 +193,23 @@ def test_rumours_chatter_and_proposals_are_no_thesis_evidence(tagger: Tagger, te
 
 def test_the_fact_behind_them_is(tagger: Tagger) -> None:
     assert stances(tagger.tag("国产GPU流片成功 良率达标")) == {"localization": "support"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nvidia strikes roughly $20 billion deal for Groq technology and team",
+        "華潤微公告聘任新總裁，前任因工作調整離任",
+    ],
+)
+def test_a_deal_or_a_new_face_reads_neutral_unless_an_event_says_which_way(
+    tagger: Tagger, text: str
+) -> None:
+    assert tagger.tag(text).sentiment.label == "neu"  # "strikes", "離任" are not the news
+
+
+def test_lexicon_false_is_read_from_the_taxonomy() -> None:
+    text = '[[events]]\nid = "x"\ngroup = "people"\nlexicon = false\npatterns = ["hires"]\n'
+    assert parse_taxonomy(text, origin="t").types[0].lexicon is False
+    with pytest.raises(WatchlistError, match="lexicon"):
+        parse_taxonomy(text.replace("false", '"no"'), origin="t")
