@@ -401,6 +401,12 @@ class EventReader:
         for s, e, t in spans:
             first.setdefault(t, (s, e))
         passing = {t for t, (s, e) in first.items() if self._is_passing(folded, s, e, spans)}
+        # ... unless the title names it again, plainly: "OpenAI採用超微GPU 超微股價飆漲24%"
+        passing -= {
+            t for s, e, t in spans
+            if t in passing and first[t][1] + 2 < s < title_len
+            and not self._is_passing(folded, s, e, spans)
+        }  # fmt: skip
         for (_s1, e1, t1), (s2, _e2, t2) in pairwise(spans):
             if t1 in passing and first[t2][0] == s2 and _CONJ.match(folded[e1:s2]):
                 passing.add(t2)  # "megacaps including Nvidia and Apple": both in passing
