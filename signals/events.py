@@ -507,6 +507,7 @@ class EventReader:
         title_types = {self.types[f.type_index].id for f in found if f.start < title_len}
         view = (  # what the item reports is a view, not a fact: no thesis evidence
             "rating_change" in title_types  # an analyst's view
+            or "denial" in title_types  # what is denied carries no stance
             or "commentary" in title_types  # an opinion piece, a forum thread
             or any(s < title_len for s, _e in hits.get(self._rumour, ()))  # unconfirmed
             or (  # "Washington weighs tighter limits": a policy only talked about
