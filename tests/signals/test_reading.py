@@ -213,3 +213,27 @@ def test_lexicon_false_is_read_from_the_taxonomy() -> None:
     assert parse_taxonomy(text, origin="t").types[0].lexicon is False
     with pytest.raises(WatchlistError, match="lexicon"):
         parse_taxonomy(text.replace("false", '"no"'), origin="t")
+
+
+def test_stance_from_cues_says_when_cue_words_speak() -> None:
+    from thesiswatch.signals.watchlist import parse_watchlist
+    from thesiswatch.watchlists import builtin_taxonomy
+
+    def watchlist(mode: str) -> Tagger:
+        wl = parse_watchlist(
+            f'name = "t"\nstance_from_cues = "{mode}"\n'
+            '[[theses]]\nid = "compute"\ntitle = "AI compute"\nsupport = ["orders"]\n'
+            '[[companies]]\nid = "NVDA.US"\nname = "NVIDIA"\naliases = ["Nvidia"]\n'
+            'theses = ["compute"]\n',
+            origin="t.toml",
+        )
+        return Tagger(wl, default_scorer(), builtin_taxonomy())
+
+    read = "Nvidia shares fall 2% as orders slow"  # an event is read
+    unread = "Nvidia orders, explained"  # none is
+    assert stances(watchlist("fill").tag(read)) == {"compute": "support"}
+    assert stances(watchlist("unread").tag(read)) == {}
+    assert stances(watchlist("unread").tag(unread)) == {"compute": "support"}
+    assert stances(watchlist("off").tag(unread)) == {}
+    with pytest.raises(WatchlistError, match="stance_from_cues"):
+        watchlist("sometimes")
