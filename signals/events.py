@@ -597,6 +597,21 @@ class EventReader:
         mentions: Sequence[tuple[int, int, str]],
         lo: int = 0,
     ) -> tuple[list[str], list[str]]:
+        if etype.subject == "first" and mentions:
+            # The sentence's first actor acts ("Xiaomi wires DeepSeek R1 into XiaoAi", "OPPO
+            # to bake DeepSeek into ColorOS"): ours named later are what it acts with.
+            if _named_before(folded[lo : mentions[0][0]]):
+                return [], list(dict.fromkeys(t for _, _, t in mentions))
+            before, after = [mentions[0]], list(mentions[1:])
+            first, second = before, after
+            chosen = [first[0]]
+            for m in second:
+                if _CONJ.match(folded[chosen[-1][1] : m[0]]):
+                    chosen.append(m)
+                else:
+                    break
+            subjects = list(dict.fromkeys(t for _, _, t in chosen))
+            return subjects, list(dict.fromkeys(t for _, _, t in second if t not in subjects))
         before = [m for m in mentions if m[1] <= f.start]
         after = [m for m in mentions if m[0] >= f.start]
         first, second = (

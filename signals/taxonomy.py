@@ -41,7 +41,7 @@ class EventType:
     counterparty: int = 0
     weight: float = 1.0
     materiality: str = "material"
-    subject: Literal["before", "after"] = "before"
+    subject: Literal["before", "after", "first"] = "before"
     negated: Literal["void", "flip", "ignore"] = "void"
     patterns: tuple[str, ...] = ()
     theses: tuple[ThesisEvidence, ...] = ()
@@ -143,8 +143,8 @@ def _event_type(
     if materiality not in MATERIALITY:
         raise t.fail("materiality", f"one of {', '.join(MATERIALITY)}", materiality)
     subject = t.text("subject", default="before")
-    if subject not in ("before", "after"):
-        raise t.fail("subject", '"before" or "after"', subject)
+    if subject not in ("before", "after", "first"):
+        raise t.fail("subject", '"before", "after" or "first"', subject)
     negated = t.text("negated", default="void")
     if negated not in ("void", "flip", "ignore"):
         raise t.fail("negated", '"void", "flip" or "ignore"', negated)

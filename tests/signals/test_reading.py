@@ -237,3 +237,20 @@ def test_stance_from_cues_says_when_cue_words_speak() -> None:
     assert stances(watchlist("off").tag(unread)) == {}
     with pytest.raises(WatchlistError, match="stance_from_cues"):
         watchlist("sometimes")
+
+
+@pytest.mark.parametrize(
+    ("text", "subjects"),
+    [
+        ("Xiaomi wires DeepSeek R1 into its XiaoAi voice assistant", {"1810.HK"}),
+        ("OPPO to bake DeepSeek R1 into ColorOS assistant", set()),  # the actor is not ours
+        ("小米接入DeepSeek", {"1810.HK"}),
+    ],
+)
+def test_who_integrates_a_model_is_the_first_actor(
+    tagger: Tagger, text: str, subjects: set[str]
+) -> None:
+    event = next(e for e in tagger.tag(text).events if e.type == "ai_integration")
+    roles = dict(event.entities)
+    assert {t for t, r in roles.items() if r == "subject"} == subjects
+    assert roles["DEEPSEEK"] == "counterparty"
