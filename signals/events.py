@@ -80,6 +80,7 @@ _BARE_MOVE = re.compile(
     r"dip|dips|dipped|decline|declines|declined|retreat|retreats|retreated))"
     r"(?= ?\d[\d.]*\s?%| (?:on|after|as|while|in|to|amid|despite|following|over)\b|\s*(?:[,;:.]|$))"
 )
+_LEAD_IN = re.compile(r"\s?[:：]")
 _TURN = re.compile(r"\bbut\b|\bhowever\b|\byet\b|\bthough\b|但|惟|却|不过")
 _CONJ = re.compile(r"^\s*(?:,|，|、|and|&|和|与|及|以及|跟|同)\s*$")
 _PASSING_BEFORE = compile_phrases([
@@ -373,7 +374,11 @@ class EventReader:
         """Events, roles, relevance, per-ticker readings and thesis evidence of one item."""
         folded = fold(text)
         hits = self._index.hits(folded)
-        found = self._find(folded, hits)
+        found = [  # "台積電法說會：上調AI營收占比": a lead-in naming the call, then its news
+            f for f in self._find(folded, hits)
+            if self.types[f.type_index].group != "schedule"
+            or not _LEAD_IN.match(folded, f.trigger[1])
+        ]  # fmt: skip
         denied: set[int] = set()  # the polarities of what a title's denial denies
         if any(self.types[f.type_index].id == "denial" and f.start < title_len for f in found):
             # "Nvidia denies report that Rubin will slip": the denial is the news; what it
