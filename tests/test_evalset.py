@@ -152,3 +152,11 @@ def test_batch_d_is_frozen_well_formed_new_and_all_held_out(vocab: Any) -> None:
     assert not earlier & set(titles) and len(set(titles)) == len(titles)
     with pytest.raises(evalset.EvalSetError, match="no frozen set"):
         evalset.load_set("e")
+
+
+def test_the_name_trap_set_is_frozen_well_formed_and_tuning_data(vocab: Any) -> None:
+    rows, half = evalset.load_set("t")
+    assert evalset.check_rows(rows, vocab) == []
+    assert {half(r["story"]) for r in rows} == {"dev"}
+    traps = [r for r in rows if "name" in r["traps"]]
+    assert len(traps) >= 140 and len(rows) - len(traps) >= 60  # traps and true look-alikes
