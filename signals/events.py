@@ -95,14 +95,17 @@ _PASSING_BEFORE = compile_phrases([
     "available on", "compatible with", "app for", "apps for", "赶超", "领先", "落后", "不及", "逊于",
     "中国版", "版", "built at", "made at", "fabbed at", "fabricated by", "manufactured by", "produced by",
     "chases", "chasing", "catch", "配备", "配置", "选装", "标配", "including", "include", "includes",
-    "among them", "包括", "包含",
+    "among them", "包括", "包含", "built on", "supplier to", "supplies", "reliance on", "cites", "citing",
+    "beats", "接近", "来自", "超越", "对标",
 ])  # fmt: skip
 _PASSING_AFTER = compile_phrases([
     "'s rival", "’s rival", "rival", "rivals", "competitor", "-made", "made", "-powered",
     "powered", "等", "之后", "的对手", "代工", "的竞争对手", "同款", "一样", "之外", "以外",
     "概念股", "概念", "产业链", "竞争加剧", "竞争激烈", "之争", " gap", "-class", " class", "级",
-    "缺口", "替代品", "水平",
+    "缺口", "替代品", "水平", "对手", "竞争对手", "-backed", " backed", "装置", "设备", " devices", " device",
+    "同台", "用户",
 ])  # fmt: skip
+_ON_STORE = re.compile(r"(?:上架|登顶|登上|下架|冲上|在|on|in|tops|topped|from)\s*$")
 _VENUE = re.compile(r"(?:'s |’s )?(?:app store|应用商店|商店|平台)")
 _PASSING_REACH = 14
 
@@ -407,6 +410,9 @@ class EventReader:
             first.setdefault(t, (s, e))
         passing = {t for t, (s, e) in first.items() if self._is_passing(folded, s, e, spans)}
         # ... unless the title names it again, plainly: "OpenAI採用超微GPU 超微股價飆漲24%"
+        for (_s1, e1, t1), (s2, _e2, t2) in pairwise(spans):
+            if t2 in passing and first[t1][0] == _s1 and _CONJ.match(folded[e1:s2]):
+                passing.add(t1)  # "與小鵬、理想同台競爭": the list shares the comparison
         passing -= {
             t for s, e, t in spans
             if t in passing and first[t][1] + 2 < s < title_len
@@ -646,8 +652,12 @@ class EventReader:
     ) -> bool:
         after = folded[end : end + _PASSING_REACH].lstrip(" ")
         if _VENUE.match(after):
-            # "DeepSeek tops Apple's App Store": a venue, unless the store's owner leads.
-            return any(s < start for s, _, _ in spans)
+            # "DeepSeek tops Apple's App Store", "某银行App上架苹果应用商店": a venue, unless
+            # the store's owner leads the sentence.
+            return any(s < start for s, _, _ in spans) or (
+                _ON_STORE.search(folded[:start][-8:]) is not None
+                and _named_before(folded[:start][-30:])
+            )
         lo = max(0, start - _PASSING_REACH)
         before = folded[lo:start]
         for m in _PASSING_BEFORE.finditer(before) if _PASSING_BEFORE else ():

@@ -254,3 +254,42 @@ def test_who_integrates_a_model_is_the_first_actor(
     roles = dict(event.entities)
     assert {t for t, r in roles.items() if r == "subject"} == subjects
     assert roles["DEEPSEEK"] == "counterparty"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Council scraps H20 night bus in budget trims",
+        "Ryzen takes the Lincoln handicap at 12-1",
+        "Nio the puzzle hero returns in sequel out this summer",
+        "九岁男孩小鹏夺得全国少儿围棋冠军",
+        "记者深度求索：直播带货退货率为何居高不下",
+        "华虹小区加装电梯项目完工",
+        "村里举办割禾赛 百余农户同场竞技",
+        "陕西苹果出口东南亚增长两成",
+        "Fuyao Glass profit rises 20%; supplier to BYD and Tesla",
+        "Alibaba unveils own AI inference chip to cut reliance on Nvidia",
+        "英伟达竞争对手Cerebras提交上市申请",
+        "某银行App上架苹果应用商店",
+        "特斯拉FSD在華推送 與小鵬、理想同台競爭",
+    ],
+)
+def test_namesakes_and_asides_get_no_ticker(tagger: Tagger, text: str) -> None:
+    assert tagger.tag(text).tickers == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "ticker"),
+    [
+        ("Nio cuts 10% of staff as losses widen", "NIO.US"),
+        ("US requires licences for Nvidia's H20 chips to China", "NVDA.US"),
+        ("AMD Ryzen laptop chips gain share", "AMD.US"),
+        ("小鹏汽车3月交付量创新高", "XPEV.US"),
+        ("深度求索发布新一代推理模型", "DEEPSEEK"),
+        ("China regulator weighs probe into Apple App Store fees", "AAPL.US"),
+    ],
+)
+def test_the_same_names_about_the_company_still_link(
+    tagger: Tagger, text: str, ticker: str
+) -> None:
+    assert ticker in {m.ticker for m in tagger.tag(text).tickers}
