@@ -151,7 +151,16 @@ def test_batch_d_is_frozen_well_formed_new_and_all_held_out(vocab: Any) -> None:
     titles = [r["title"] for r in rows]
     assert not earlier & set(titles) and len(set(titles)) == len(titles)
     with pytest.raises(evalset.EvalSetError, match="no frozen set"):
-        evalset.load_set("e")
+        evalset.load_set("f")
+
+
+def test_batch_e_is_frozen_well_formed_new_and_tuning_data(vocab: Any) -> None:
+    rows, half = evalset.load_set("e")
+    assert evalset.check_rows(rows, vocab) == []
+    assert {half(r["story"]) for r in rows} == {"dev"}
+    assert all(r["story"].startswith("z") for r in rows)
+    earlier = {r["title"] for n in ("v1", "b", "c", "d", "t") for r in evalset.load_set(n)[0]}
+    assert not earlier & {r["title"] for r in rows}
 
 
 def test_the_name_trap_set_is_frozen_well_formed_and_tuning_data(vocab: Any) -> None:
