@@ -82,7 +82,7 @@ _BARE_MOVE = re.compile(
 )
 _LEAD_IN = re.compile(r"\s?[:：]")
 _TURN = re.compile(r"\bbut\b|\bhowever\b|\byet\b|\bthough\b|但|惟|却|不过")
-_CONJ = re.compile(r"^\s*(?:,|，|、|and|&|和|与|及|以及|跟|同)\s*$")
+_CONJ = re.compile(r"^\s*(?:,|，|、|and|&|和|与|及|以及|跟|同)?\s*$")  # adjacent names: a list
 _PASSING_BEFORE = compile_phrases([
     "rival", "rivals", "rival to", "than", "like", "such as", "unlike", "versus", "vs", "vs.",
     "powered by", "made by", "built by", "supplied by", "based on", "on par with", "alongside",
@@ -96,14 +96,14 @@ _PASSING_BEFORE = compile_phrases([
     "中国版", "版", "built at", "made at", "fabbed at", "fabricated by", "manufactured by", "produced by",
     "chases", "chasing", "catch", "配备", "配置", "选装", "标配", "including", "include", "includes",
     "among them", "包括", "包含", "built on", "supplier to", "supplies", "reliance on", "cites", "citing",
-    "beats", "接近", "来自", "超越", "对标",
+    "beats", "接近", "来自", "超越", "对标", "直追", "逼近", "追平", "overtaking", "overtakes", "overtook",
 ])  # fmt: skip
 _PASSING_AFTER = compile_phrases([
     "'s rival", "’s rival", "rival", "rivals", "competitor", "-made", "made", "-powered",
     "powered", "等", "之后", "的对手", "代工", "的竞争对手", "同款", "一样", "之外", "以外",
     "概念股", "概念", "产业链", "竞争加剧", "竞争激烈", "之争", " gap", "-class", " class", "级",
     "缺口", "替代品", "水平", "对手", "竞争对手", "-backed", " backed", "装置", "设备", " devices", " device",
-    "同台", "用户",
+    "同台", "用户", "-built", "-style", "'s shock", "’s shock", "式",
 ])  # fmt: skip
 _ON_STORE = re.compile(r"(?:上架|登顶|登上|下架|冲上|在|on|in|tops|topped|from)\s*$")
 _VENUE = re.compile(r"(?:'s |’s )?(?:app store|应用商店|商店|平台)")
