@@ -64,7 +64,7 @@ from thesiswatch.signals.watchlist import Watchlist
 
 Role = Literal["subject", "counterparty", "passing"]
 GAP_LATIN = 40
-GAP_HAN = 12
+GAP_HAN = 20
 
 _SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.(?=\s)")
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -284,7 +284,9 @@ class EventReader:
             )
         ]
         for f in kept:
-            f.negated = self._negated(folded, f.start, hits)
+            f.negated = self._negated(folded, f.start, hits) or any(
+                f.start < ns and ne <= f.trigger[0] for ns, ne in hits.get(self._negator, ())
+            )  # "功能再度推迟上线", "功能仍未获准上线": a negator inside the pattern
         return kept
 
     def _follow(
