@@ -256,7 +256,7 @@ class EventReader:
             for f in events
             if self.types[f.type_index].group == "schedule"
             or not any(
-                s.start <= f.trigger[1] and f.start <= s.trigger[1] for s in schedule[f.sentence]
+                s.start < f.trigger[1] and f.start < s.trigger[1] for s in schedule[f.sentence]
             )
         ]
         by_sentence = {}
