@@ -70,7 +70,9 @@ _SENTENCE_END = re.compile(r"[。！？；!?;\n]|\.(?=\s)")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _LIMIT_MOVES = frozenset(("limit_up", "limit_down"))  # a 10 % (or 20 %) daily limit move
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|％|个百分点|成)")
-_CLAUSE_END = re.compile(r"(?<=[\u3400-\u9fff%）)]),|,? (?:while|whereas) ")
+_CLAUSE_END = re.compile(
+    r"(?<=[\u3400-\u9fff%）)]),|,? (?:while|whereas) |(?<=[\u3400-\u9fff%])\s+(?=[\u3400-\u9fff])"
+)  # a Chinese comma, "while", or a space between two Chinese phrases of a title
 _BARE_MOVE = re.compile(
     r"(?:(?:'s|’s)? (?:shares|stock|adrs|h shares))? "
     r"(?:(?P<up>rise|rises|rose|jump|jumps|jumped|climb|climbs|climbed|gain|gains|gained|rally|"
