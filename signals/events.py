@@ -537,6 +537,15 @@ class EventReader:
             )
         )
         hedged = hedged or view
+        if (
+            "commentary" in title_types
+            or any(s < title_len for s, _e in hits.get(self._rumour, ()))
+        ):  # an opinion piece or a rumour tells of no event that happened: nothing to alert on
+            events = [
+                e if self.taxonomy.type(e.type).group == "market"
+                else replace(e, materiality="minor" if e.materiality == "material" else e.materiality)
+                for e in events
+            ]
         for f, etype, subjects, polarity, evidence_text in pending:
             if view:
                 break

@@ -11,9 +11,10 @@ per watchlist. How the parts combine (docs/events.md):
   fallback for an item with no polar event; the item label follows the subjects (opposite
   signs give ``neu``), and schedule/procedure items read ``neu``;
 - stances come from the events' thesis evidence and the watchlist's explicit cues
-  (``stance_from_cues``: "fill" the theses the events leave out, or only in items where the
-  reader read no event, "unread", as the built-in watchlist does; cue words alone were right
-  about half the time on the tuning sets, events nine times in ten).
+  (``stance_from_cues``: "fill" the theses the events leave out, or "fallback": only for items
+  whose events carry no thesis evidence at all, as the built-in watchlist does; cue words were
+  right about half the time on the tuning sets where events had spoken, events nine times in
+  ten).
 """
 
 from __future__ import annotations
@@ -73,8 +74,7 @@ class Tagger:
         reading = self._reader.read(text, len(title), mentions)
         tickers = tuple(m for m in mentions if reading.relevance.get(m.ticker, 0) >= RELEVANT)
         mode = self.watchlist.stance_from_cues
-        unread = reading.events[0].type == "other"
-        use_cues = mode == "fill" or (mode == "unread" and unread)
+        use_cues = mode == "fill" or (mode == "fallback" and not reading.theses)
         cues = self._mapper.map(text, tickers, lexicon) if use_cues and not reading.hedged else ()
         theses = self._combine(reading.theses, cues)
         by_ticker: dict[str, Sentiment] = {}

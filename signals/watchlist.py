@@ -98,8 +98,8 @@ class Watchlist:
     vocab: tuple[tuple[str, tuple[str, ...]], ...] = ()
     stance_from_sentiment: float = 0.0
     stance_from_basket: bool = False
-    stance_from_cues: str = "fill"  # "fill": cues fill theses the events leave out; "unread":
-    # only in items where the event reader read nothing; "off"
+    stance_from_cues: str = "fill"  # "fill": cues fill theses the events leave out; "fallback":
+    # only for items whose events carry no thesis evidence; "off"
     taxonomy: Any = None  # the watchlist's own [[events]] / [event_vocab] tables as read;
     # the loader (thesiswatch.watchlists) parses them with signals.events.parse_taxonomy and
     # puts the built-in taxonomy merged with them here
@@ -312,8 +312,8 @@ def parse_watchlist(text: str, *, origin: str = "<watchlist>") -> Watchlist:
     from_sentiment = top.number("stance_from_sentiment", default=0.0, low=0.0, high=1.0)
     from_basket = top.boolean("stance_from_basket", default=False)
     from_cues = top.text("stance_from_cues", default="fill")
-    if from_cues not in ("fill", "unread", "off"):
-        raise top.fail("stance_from_cues", '"fill", "unread" or "off"', from_cues)
+    if from_cues not in ("fill", "fallback", "off"):
+        raise top.fail("stance_from_cues", '"fill", "fallback" or "off"', from_cues)
     event_tables = {k: top.data[k] for k in ("events", "event_vocab") if k in top.data}
     top.used.update(event_tables)
 

@@ -229,12 +229,13 @@ def test_stance_from_cues_says_when_cue_words_speak() -> None:
         )
         return Tagger(wl, default_scorer(), builtin_taxonomy())
 
-    read = "Nvidia shares fall 2% as orders slow"  # an event is read
-    unread = "Nvidia orders, explained"  # none is
-    assert stances(watchlist("fill").tag(read)) == {"compute": "support"}
-    assert stances(watchlist("unread").tag(read)) == {}
-    assert stances(watchlist("unread").tag(unread)) == {"compute": "support"}
-    assert stances(watchlist("off").tag(unread)) == {}
+    spoken = "Nvidia cuts guidance as AI chip orders slow"  # the event carries evidence
+    silent = "Nvidia orders, explained"  # no event evidence
+    assert stances(watchlist("fill").tag(silent)) == {"compute": "support"}
+    assert stances(watchlist("fallback").tag(spoken))["compute"] == "challenge"  # events only
+    assert stances(watchlist("fill").tag(spoken))["compute"] == "challenge"  # events win
+    assert stances(watchlist("fallback").tag(silent)) == {"compute": "support"}
+    assert stances(watchlist("off").tag(silent)) == {}
     with pytest.raises(WatchlistError, match="stance_from_cues"):
         watchlist("sometimes")
 
