@@ -294,3 +294,14 @@ def test_the_same_names_about_the_company_still_link(
     tagger: Tagger, text: str, ticker: str
 ) -> None:
     assert ticker in {m.ticker for m in tagger.tag(text).tickers}
+
+
+@pytest.mark.parametrize(
+    "text", ["网传小米YU7锁单暴增 官方未证实", "Podcast recap: what Nvidia's order surge means for TSMC"]
+)
+def test_a_rumour_or_an_opinion_reports_no_material_event(tagger: Tagger, text: str) -> None:
+    assert all(e.materiality != "material" for e in tagger.tag(text).events)
+
+
+def test_the_same_news_reported_as_fact_is_material(tagger: Tagger) -> None:
+    assert any(e.materiality == "material" for e in tagger.tag("小米YU7锁单暴增").events)
