@@ -24,6 +24,7 @@ from thesiswatch.signals.entities import compile_phrases, fold
 
 _NOT_PLAIN = re.compile(r"[*\s\-:]")
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
+_LITERAL = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]+")
 _STARTS = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")  # word starts and every other character
 
 
@@ -70,24 +71,28 @@ class PhraseIndex:
     def build(self) -> None:
         """Index phrases for ``hits``: a Latin phrase by its whole first word (by its first two
         characters when that word ends in a wildcard), any other by its first two characters
-        (one when it is that short). Plain phrases (no wildcard, space or hyphen) are compared
-        as strings, the rest with their regex."""
-        Entry = tuple[str | None, _LazyPattern | None, frozenset[int]]
-        self._by_word: dict[str, list[Entry]] = {}
-        self._by2: dict[str, list[Entry]] = {}
-        self._by1: dict[str, list[Entry]] = {}
+        (one when it is that short). In each bucket, plain phrases (no wildcard, space or
+        hyphen) are looked up by length as strings; the rest are tried with their regex, and
+        only when the text holds their longest literal run ("warning" of "profit warning")."""
+        self._by_word: dict[str, _Bucket] = {}
+        self._by2: dict[str, _Bucket] = {}
+        self._by1: dict[str, _Bucket] = {}
         for folded, (pattern, tids) in self._phrases.items():
-            plain = folded if pattern is None else None
-            entry = (plain, pattern, frozenset(tids))
             word = _LATIN_WORD.match(folded)
             if word is not None and folded[word.end() : word.end() + 1] != "*":
-                self._by_word.setdefault(word.group(), []).append(entry)
-                continue
-            head = folded[:2]
-            if len(head) == 2 and head[1] not in " -*":
-                self._by2.setdefault(head, []).append(entry)
+                bucket = self._by_word.setdefault(word.group(), _Bucket())
+            elif len(folded) >= 2 and folded[1] not in " -*":
+                bucket = self._by2.setdefault(folded[:2], _Bucket())
             else:
-                self._by1.setdefault(folded[0], []).append(entry)
+                bucket = self._by1.setdefault(folded[0], _Bucket())
+            if pattern is None:
+                bucket.plain.setdefault(len(folded), {})[folded] = frozenset(tids)
+            else:
+                runs = _LITERAL.findall(folded.split("*")[0])
+                bucket.regex.append((pattern, frozenset(tids), max(runs, key=len) if runs else ""))
+        for index in (self._by_word, self._by2, self._by1):
+            for bucket in index.values():
+                bucket.lengths = tuple(sorted(bucket.plain))
 
     def hits(self, folded: str) -> dict[int, list[tuple[int, int]]]:
         """term id -> spans where one of its phrases matches (tried at each word start and
@@ -95,34 +100,52 @@ class PhraseIndex:
         found: dict[int, list[tuple[int, int]]] = {}
         by_word, by1, by2 = self._by_word, self._by1, self._by2
         n = len(folded)
+        present: dict[str, bool] = {"": True}
         for start in _STARTS.finditer(folded):
             i = start.start()
-            for bucket in (
-                by_word.get(start.group()),
-                by2.get(folded[i : i + 2]),
-                by1.get(folded[i]),
-            ):
-                if not bucket:
+            word = start.group()
+            buckets = (
+                (by_word.get(word), by2.get(folded[i : i + 2]), by1.get(word[0]))
+                if word[0] < "\x80"  # a Latin word
+                else (by2.get(folded[i : i + 2]), by1.get(word))
+            )
+            for bucket in buckets:
+                if bucket is None:
                     continue
-                for plain, pattern, tids in bucket:
-                    if plain is not None:
-                        if not folded.startswith(plain, i):
-                            continue
-                        end = i + len(plain)
-                        if end < n and plain[-1].isascii() and plain[-1].isalnum():
-                            nxt = folded[end]
-                            if nxt.isascii() and nxt.isalnum():
-                                continue
-                    elif pattern is not None:
-                        m = pattern.match(folded, i)
-                        if m is None or m.end() <= i:
-                            continue
-                        end = m.end()
-                    else:
+                for length in bucket.lengths:
+                    end = i + length
+                    tids = bucket.plain[length].get(folded[i:end])
+                    if tids is None:
                         continue
+                    if end < n and folded[end - 1].isascii() and folded[end - 1].isalnum():
+                        nxt = folded[end]
+                        if nxt.isascii() and nxt.isalnum():
+                            continue  # "cut" is not the start of "cutting"
                     for tid in tids:
                         found.setdefault(tid, []).append((i, end))
+                for pattern, tids, need in bucket.regex:
+                    ok = present.get(need)
+                    if ok is None:
+                        ok = present[need] = need in folded
+                    if not ok:
+                        continue
+                    m = pattern.match(folded, i)
+                    if m is None or m.end() <= i:
+                        continue
+                    for tid in tids:
+                        found.setdefault(tid, []).append((i, m.end()))
         return found
+
+
+class _Bucket:
+    """The phrases that can start at one key: plain ones by length, the rest as regexes."""
+
+    __slots__ = ("lengths", "plain", "regex")
+
+    def __init__(self) -> None:
+        self.plain: dict[int, dict[str, frozenset[int]]] = {}
+        self.lengths: tuple[int, ...] = ()
+        self.regex: list[tuple[_LazyPattern, frozenset[int], str]] = []
 
 
 __all__ = ["PhraseIndex"]
