@@ -99,13 +99,15 @@ _PASSING_BEFORE = compile_phrases([
     "chases", "chasing", "catch", "配备", "配置", "选装", "标配", "including", "include", "includes",
     "among them", "包括", "包含", "built on", "supplier to", "supplies", "reliance on", "cites", "citing",
     "beats", "接近", "来自", "超越", "对标", "直追", "逼近", "追平", "overtaking", "overtakes", "overtook",
+    "pitted against", "to compete with", "competes with", "competing with",
 ])  # fmt: skip
 _PASSING_AFTER = compile_phrases([
     "'s rival", "’s rival", "rival", "rivals", "competitor", "-made", "made", "-powered",
     "powered", "等", "之后", "的对手", "代工", "的竞争对手", "同款", "一样", "之外", "以外",
     "概念股", "概念", "产业链", "竞争加剧", "竞争激烈", "之争", " gap", "-class", " class", "级",
     "缺口", "替代品", "水平", "对手", "竞争对手", "-backed", " backed", "装置", "设备", " devices", " device",
-    "同台", "用户", "-built", "-style", "'s shock", "’s shock", "式",
+    "同台", "用户", "-built", "-style", "'s shock", "’s shock", "式", "2nm", "3nm", "4nm", "5nm", "7nm",
+    "n2", "n3", "2 nm", "3 nm", "4 nm", "2奈米", "3奈米", "4奈米", "5奈米", "2纳米", "3纳米", "4纳米", "5纳米",
 ])  # fmt: skip
 _ON_STORE = re.compile(r"(?:上架|登顶|登上|下架|冲上|在|on|in|tops|topped|from)\s*$")
 _VENUE = re.compile(r"(?:'s |’s )?(?:app store|应用商店|商店|平台)")
@@ -663,7 +665,7 @@ class EventReader:
     def _is_passing(
         folded: str, start: int, end: int, spans: Sequence[tuple[int, int, str]] = ()
     ) -> bool:
-        after = folded[end : end + _PASSING_REACH].lstrip(" ")
+        after = folded[end : end + _PASSING_REACH].lstrip(" -")
         if _VENUE.match(after):
             # "DeepSeek tops Apple's App Store", "某银行App上架苹果应用商店": a venue, unless
             # the store's owner leads the sentence.
