@@ -162,6 +162,8 @@ class Reading:
     theses: tuple[ThesisStance, ...] = ()
     polarity: float = 0.0  # summed reading of the events no covered company is the subject of
     title_schedule: Event | None = None  # a schedule/procedure event read in the title
+    hits: Mapping[int, list[tuple[int, int]]] = field(default_factory=dict)  # the phrase index's
+    # hits on the item (shared with the thesis mapper when it shares the index)
     hedged: bool = False  # a rule only proposed or weighed, or an analyst's view: what the item
     # says is not yet a fact, so no thesis stance from cue words either
     settled: bool = False  # an event read as neutral on purpose (a 0.4 % move, a denial of good
@@ -180,10 +182,15 @@ class _Found:
 class EventReader:
     """Finds events in items and gives covered companies their roles (docs/events.md)."""
 
-    def __init__(self, taxonomy: Taxonomy, watchlist: Watchlist) -> None:
+    def __init__(
+        self, taxonomy: Taxonomy, watchlist: Watchlist, index: PhraseIndex | None = None
+    ) -> None:
+        """``index``: a phrase index shared with other readers of the same text (the caller
+        then builds it once every term is in); by default the reader has its own."""
         self.taxonomy = taxonomy
         self.types = taxonomy.types
-        self._index = PhraseIndex()
+        own = index is None
+        self._index = PhraseIndex() if index is None else index
         vocab = taxonomy.vocab
         self._patterns: list[_Pattern] = []
         for ti, etype in enumerate(self.types):
@@ -211,7 +218,8 @@ class EventReader:
             [(_Cue(cond, self._index, vocab), value) for cond, value in etype.polarity_if]
             for etype in self.types
         ]
-        self._index.build()
+        if own:
+            self._index.build()
         self._basket = {c.id: set(c.theses) for c in watchlist.companies}
         self._risk = {t.id for t in watchlist.theses if getattr(t, "role", "") == "risk"}
 
@@ -605,6 +613,7 @@ class EventReader:
             events.insert(0, title_schedule)
         return Reading(
             title_schedule=title_schedule,
+            hits=hits,
             events=tuple(events),
             roles=roles,
             relevance=relevance,

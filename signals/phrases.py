@@ -93,6 +93,9 @@ class PhraseIndex:
         for index in (self._by_word, self._by2, self._by1):
             for bucket in index.values():
                 bucket.lengths = tuple(sorted(bucket.plain))
+        # the characters a non-Latin phrase can start with: most positions of a Chinese text
+        # start none, and are skipped with one set lookup
+        self._heads = frozenset(k[0] for k in self._by2) | frozenset(self._by1)
 
     def hits(self, folded: str) -> dict[int, list[tuple[int, int]]]:
         """term id -> spans where one of its phrases matches (tried at each word start and
@@ -101,9 +104,12 @@ class PhraseIndex:
         by_word, by1, by2 = self._by_word, self._by1, self._by2
         n = len(folded)
         present: dict[str, bool] = {"": True}
+        heads = self._heads
         for start in _STARTS.finditer(folded):
-            i = start.start()
             word = start.group()
+            if word[0] >= "\x80" and word not in heads:
+                continue
+            i = start.start()
             buckets = (
                 (by_word.get(word), by2.get(folded[i : i + 2]), by1.get(word[0]))
                 if word[0] < "\x80"  # a Latin word

@@ -23,6 +23,7 @@ from thesiswatch.signals.entities import Linker
 from thesiswatch.signals.events import EventReader, Reading, Taxonomy
 from thesiswatch.signals.lang import detect_lang
 from thesiswatch.signals.models import Label, Sentiment, Tags, ThesisStance, TickerMention
+from thesiswatch.signals.phrases import PhraseIndex
 from thesiswatch.signals.sentiment import Scorer
 from thesiswatch.signals.theses import ThesisMapper
 from thesiswatch.signals.watchlist import Watchlist
@@ -56,9 +57,13 @@ class Tagger:
         self.watchlist = watchlist
         self.scorer = scorer
         self._linker = Linker(watchlist)
-        self._mapper = ThesisMapper(watchlist)
         taxonomy = taxonomy if taxonomy is not None else watchlist.taxonomy
-        self._reader = EventReader(taxonomy, watchlist) if taxonomy is not None else None
+        # One phrase index for the event reader and the thesis mapper: one pass per item.
+        index = PhraseIndex() if taxonomy is not None else None
+        self._mapper = ThesisMapper(watchlist, index=index)
+        self._reader = EventReader(taxonomy, watchlist, index) if taxonomy is not None else None
+        if index is not None:
+            index.build()
         self._order = {t.id: i for i, t in enumerate(watchlist.theses)}
 
     def tag(self, title: str, summary: str = "", lang: str | None = None) -> Tags:
@@ -75,7 +80,11 @@ class Tagger:
         tickers = tuple(m for m in mentions if reading.relevance.get(m.ticker, 0) >= RELEVANT)
         mode = self.watchlist.stance_from_cues
         use_cues = mode == "fill" or (mode == "fallback" and not reading.theses)
-        cues = self._mapper.map(text, tickers, lexicon) if use_cues and not reading.hedged else ()
+        cues = (
+            self._mapper.map(text, tickers, lexicon, hits=reading.hits)
+            if use_cues and not reading.hedged
+            else ()
+        )
         theses = self._combine(reading.theses, cues)
         by_ticker: dict[str, Sentiment] = {}
         polar = reading.settled or any(e.polarity for e in reading.events)

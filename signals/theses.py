@@ -27,7 +27,7 @@ For each thesis:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from thesiswatch.signals.entities import fold
@@ -77,14 +77,14 @@ class _Scan:
 
     def __init__(
         self,
-        index: PhraseIndex,
+        spans: Mapping[int, list[tuple[int, int]]],
         term_ids: dict[str, int],
         text: str,
         linked_theses: dict[str, str],
     ) -> None:
         self.term_ids = term_ids
         self.text = text
-        self.spans = index.hits(fold(text))
+        self.spans = spans
         self.linked_theses = linked_theses  # thesis id -> first linked ticker of it
 
     def find(self, key: str) -> tuple[int, int] | None:
@@ -125,7 +125,11 @@ class ThesisMapper:
     {'localization': 'support', 'risk': 'support'}
     """
 
-    def __init__(self, watchlist: Watchlist, *, basket: bool | None = None) -> None:
+    def __init__(
+        self, watchlist: Watchlist, *, basket: bool | None = None, index: PhraseIndex | None = None
+    ) -> None:
+        """``index``: a phrase index shared with the event reader (its owner builds it, and
+        passes each item's hits to ``map``); by default the mapper has its own."""
         self.watchlist = watchlist
         self._threshold = watchlist.stance_from_sentiment
         # ``*_if_about`` cues read basket membership times a word ("any rise of an edge
@@ -133,7 +137,8 @@ class ThesisMapper:
         self._basket = watchlist.stance_from_basket if basket is None else basket
         self._risk = {t.id for t in watchlist.theses if t.role == "risk"}
         vocab = watchlist.vocabulary
-        self._index = PhraseIndex()
+        self._own = index is None
+        self._index = PhraseIndex() if index is None else index
         self._terms: dict[str, int] = {}
         compiled: list[_CompiledThesis] = []
         for thesis in watchlist.theses:
@@ -154,18 +159,22 @@ class ThesisMapper:
                             phrases = (
                                 vocab[term.key[1:]] if term.key.startswith("@") else (term.key,)
                             )
-                            self._terms[term.key] = self._index.term(term.key, phrases)
+                            self._terms[term.key] = self._index.term(
+                                "watchlist:" + term.key, phrases
+                            )
             compiled.append(
                 _CompiledThesis(thesis=thesis, tickers=frozenset(thesis.tickers), **groups)
             )
         self._theses = tuple(compiled)
-        self._index.build()
+        if self._own:
+            self._index.build()
 
     def map(
         self,
         text: str,
         tickers: Sequence[TickerMention],
         sentiment: Sentiment | None = None,
+        hits: Mapping[int, list[tuple[int, int]]] | None = None,
     ) -> tuple[ThesisStance, ...]:
         """Stances on the theses ``text`` bears on, in watchlist order."""
         linked = {t.ticker for t in tickers}
@@ -174,14 +183,15 @@ class ThesisMapper:
             for ct in self._theses:
                 if mention.ticker in ct.tickers:
                     linked_theses.setdefault(ct.thesis.id, mention.ticker)
-        scan = _Scan(self._index, self._terms, text, linked_theses)
+        if hits is None:
+            hits = self._index.hits(fold(text))
+        scan = _Scan(hits, self._terms, text, linked_theses)
         out: list[ThesisStance] = []
         for ct in self._theses:
             # Whether the item is about the thesis matters only to the basket cues and the
             # sentiment fallback; with both off (the built-in watchlist) its scan is skipped.
             about = (self._basket or self._threshold > 0) and (
-                bool(linked & ct.tickers)
-                or any(scan.matches(cue) is not None for cue in ct.topics)
+                bool(linked & ct.tickers) or any(scan.matches(cue) is not None for cue in ct.topics)
             )
             about_cues = about and self._basket
             support, support_ev = self._score(scan, ct.support, ct.support_if_about, about_cues)
