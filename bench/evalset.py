@@ -190,6 +190,8 @@ BATCH_E_PATH = ROOT / "bench" / "data" / "stories-e.jsonl"
 BATCH_E_SHA256 = "ed12405603a58c479ace2ea21b1ebc364c65dd27e85f81fc859a42278b967b38"
 BATCH_F_PATH = ROOT / "bench" / "data" / "stories-f.jsonl"
 BATCH_F_SHA256 = "a364a45785bb87d794f6ab06cc81b00fc729fc5ee4f7ec007810e026d65e41ac"
+BATCH_G_PATH = ROOT / "bench" / "data" / "stories-g.jsonl"
+BATCH_G_SHA256 = "b434215ea89e9c14ddea11d857bd0cedc8237c096525dcef1da1ba9db05a2469"
 TRAPS_PATH = ROOT / "bench" / "data" / "stories-t.jsonl"
 TRAPS_SHA256 = "9cb09d2a61a8c084edaa9848bef82c5c717a4606ece00e562e1ed1d99bb468d4"
 BATCH_C_PATH = ROOT / "bench" / "data" / "stories-c.jsonl"
@@ -201,14 +203,15 @@ SETS = {
     "d": (BATCH_D_PATH, BATCH_D_SHA256),
     "e": (BATCH_E_PATH, BATCH_E_SHA256),
     "f": (BATCH_F_PATH, BATCH_F_SHA256),
+    "g": (BATCH_G_PATH, BATCH_G_SHA256),
     "t": (TRAPS_PATH, TRAPS_SHA256),
 }
 """The frozen sets by name. ``v1`` and ``c`` split dev/test by ``half_of``. ``b`` was held out
 while the third session tuned on v1's dev half (its figures then were held-out figures); from
 the fourth session on it is tuning data: all of it is ``dev``. ``d`` was written in the fourth
 session after most of its tuning, and all of it is held out: ``test``. ``t`` is a name-trap
-set (150 traps, 72 risky-looking true mentions) written blind to tune the linker, ``e`` and
-``f`` late batches of hard cases written blind for tuning: all ``dev``."""
+set (150 traps, 72 risky-looking true mentions) written blind to tune the linker, ``e``, ``f``
+and ``g`` late batches of hard cases written blind for tuning: all ``dev``."""
 
 
 def load_frozen(path: Path = SET_PATH, sha256: str = SHA256) -> list[dict[str, Any]]:
@@ -231,7 +234,7 @@ def add_set_argument(parser: argparse.ArgumentParser) -> None:
         "--set",
         default="v1",
         choices=sorted(SETS),
-        help="frozen set: v1 or c (split dev/test by story), b, e, f and t (all dev: tuning "
+        help="frozen set: v1 or c (split dev/test by story), b, e, f, g and t (all dev: tuning "
         "data), "
         "d (all held out)",
     )
@@ -243,7 +246,7 @@ def load_set(name: str) -> tuple[list[dict[str, Any]], Callable[[str], str]]:
         raise EvalSetError(f"no frozen set {name!r} (known: {', '.join(SETS)})")
     path, digest = SETS[name]
     rows = load_frozen(path, digest)
-    if name in ("b", "d", "e", "f", "t"):
+    if name in ("b", "d", "e", "f", "g", "t"):
         return rows, (lambda _story: "test") if name == "d" else (lambda _story: "dev")
     return rows, half_of
 

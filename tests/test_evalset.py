@@ -151,7 +151,7 @@ def test_batch_d_is_frozen_well_formed_new_and_all_held_out(vocab: Any) -> None:
     titles = [r["title"] for r in rows]
     assert not earlier & set(titles) and len(set(titles)) == len(titles)
     with pytest.raises(evalset.EvalSetError, match="no frozen set"):
-        evalset.load_set("g")
+        evalset.load_set("h")
 
 
 def test_batch_e_is_frozen_well_formed_new_and_tuning_data(vocab: Any) -> None:
@@ -169,6 +169,16 @@ def test_batch_f_is_frozen_well_formed_new_and_tuning_data(vocab: Any) -> None:
     assert {half(r["story"]) for r in rows} == {"dev"}
     assert all(r["story"].startswith("f") for r in rows)
     earlier = {r["title"] for n in ("v1", "b", "c", "d", "e", "t") for r in evalset.load_set(n)[0]}
+    assert not earlier & {r["title"] for r in rows}
+
+
+def test_batch_g_is_frozen_well_formed_new_and_tuning_data(vocab: Any) -> None:
+    rows, half = evalset.load_set("g")
+    assert evalset.check_rows(rows, vocab) == []
+    assert {half(r["story"]) for r in rows} == {"dev"}
+    assert all(r["story"].startswith("g") for r in rows)
+    names = ("v1", "b", "c", "d", "e", "f", "t")
+    earlier = {r["title"] for n in names for r in evalset.load_set(n)[0]}
     assert not earlier & {r["title"] for r in rows}
 
 
