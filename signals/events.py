@@ -99,7 +99,9 @@ _PASSING_BEFORE = compile_phrases([
     "chases", "chasing", "catch", "配备", "配置", "选装", "标配", "including", "include", "includes",
     "among them", "包括", "包含", "built on", "supplier to", "supplies", "reliance on", "cites", "citing",
     "beats", "接近", "来自", "超越", "对标", "直追", "逼近", "追平", "overtaking", "overtakes", "overtook",
-    "pitted against", "to compete with", "competes with", "competing with",
+    "pitted against", "to compete with", "competes with", "competing with", "benchmarks against",
+    "benchmarked against", "tested against", "compared against", "undercuts", "undercut", "despite",
+    "year after", "years after",
 ])  # fmt: skip
 _PASSING_AFTER = compile_phrases([
     "'s rival", "’s rival", "rival", "rivals", "competitor", "-made", "made", "-powered",
@@ -108,6 +110,7 @@ _PASSING_AFTER = compile_phrases([
     "缺口", "替代品", "水平", "对手", "竞争对手", "-backed", " backed", "装置", "设备", " devices", " device",
     "同台", "用户", "-built", "-style", "'s shock", "’s shock", "式", "2nm", "3nm", "4nm", "5nm", "7nm",
     "n2", "n3", "2 nm", "3 nm", "4 nm", "2奈米", "3奈米", "4奈米", "5奈米", "2纳米", "3纳米", "4纳米", "5纳米",
+    "权重",
 ])  # fmt: skip
 _ON_STORE = re.compile(r"(?:上架|登顶|登上|下架|冲上|在|on|in|tops|topped|from)\s*$")
 _VENUE = re.compile(r"(?:'s |’s )?(?:app store|应用商店|商店|平台)")
