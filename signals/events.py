@@ -709,7 +709,7 @@ class EventReader:
                 continue
             role = roles.get(t)
             if role == "subject":
-                out[t] = 90 if t in in_title else 80
+                out[t] = 90 if t in in_title else 80 if not in_title else 45  # aside to the title's
             elif role == "counterparty":
                 out[t] = 65 if t in in_title or not any_subject else 45  # summary-only: aside
             elif t in passing:
