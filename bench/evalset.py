@@ -182,36 +182,35 @@ def check_rows(rows: list[dict[str, Any]], vocab: Vocabulary) -> list[str]:
     return problems
 
 
-HOLDOUT_PATH = ROOT / "bench" / "data" / "stories-b.jsonl"
-HOLDOUT_SHA256 = "061180eff48b4f4c0cb1cd193a5a7f0bfc4b13865aff699a1dc5dbd6f6d802dc"
-BATCH_D_PATH = ROOT / "bench" / "data" / "stories-d.jsonl"
-BATCH_D_SHA256 = "04097649740b3e65c4fe40e648280cf947cb5eef57248a534641729bb74a7157"
-BATCH_E_PATH = ROOT / "bench" / "data" / "stories-e.jsonl"
-BATCH_E_SHA256 = "ed12405603a58c479ace2ea21b1ebc364c65dd27e85f81fc859a42278b967b38"
-BATCH_F_PATH = ROOT / "bench" / "data" / "stories-f.jsonl"
-BATCH_F_SHA256 = "a364a45785bb87d794f6ab06cc81b00fc729fc5ee4f7ec007810e026d65e41ac"
-BATCH_G_PATH = ROOT / "bench" / "data" / "stories-g.jsonl"
-BATCH_G_SHA256 = "b434215ea89e9c14ddea11d857bd0cedc8237c096525dcef1da1ba9db05a2469"
-TRAPS_PATH = ROOT / "bench" / "data" / "stories-t.jsonl"
-TRAPS_SHA256 = "9cb09d2a61a8c084edaa9848bef82c5c717a4606ece00e562e1ed1d99bb468d4"
-BATCH_C_PATH = ROOT / "bench" / "data" / "stories-c.jsonl"
-BATCH_C_SHA256 = "9d988609d38c5e2e89895a45bef93ac3a6aaf599dd058c7f745ca89ee89f9cf1"
+@dataclass(frozen=True)
+class FrozenSet:
+    """A committed set: its file under bench/data, the hash it was frozen with, and its halves
+    (``split`` by ``half_of``; all ``dev``: tuning data; all ``test``: held out)."""
+
+    file: str
+    sha256: str
+    halves: str
+
+    @property
+    def path(self) -> Path:
+        return ROOT / "bench" / "data" / self.file
+
+
 SETS = {
-    "v1": (SET_PATH, SHA256),
-    "b": (HOLDOUT_PATH, HOLDOUT_SHA256),
-    "c": (BATCH_C_PATH, BATCH_C_SHA256),
-    "d": (BATCH_D_PATH, BATCH_D_SHA256),
-    "e": (BATCH_E_PATH, BATCH_E_SHA256),
-    "f": (BATCH_F_PATH, BATCH_F_SHA256),
-    "g": (BATCH_G_PATH, BATCH_G_SHA256),
-    "t": (TRAPS_PATH, TRAPS_SHA256),
-}
-"""The frozen sets by name. ``v1`` and ``c`` split dev/test by ``half_of``. ``b`` was held out
-while the third session tuned on v1's dev half (its figures then were held-out figures); from
-the fourth session on it is tuning data: all of it is ``dev``. ``d`` was written in the fourth
-session after most of its tuning, and all of it is held out: ``test``. ``t`` is a name-trap
-set (150 traps, 72 risky-looking true mentions) written blind to tune the linker, ``e``, ``f``
-and ``g`` late batches of hard cases written blind for tuning: all ``dev``."""
+    "v1": FrozenSet("stories.jsonl", SHA256, "split"),
+    "b": FrozenSet("stories-b.jsonl", "061180eff48b4f4c0cb1cd193a5a7f0bfc4b13865aff699a1dc5dbd6f6d802dc", "dev"),
+    "c": FrozenSet("stories-c.jsonl", "9d988609d38c5e2e89895a45bef93ac3a6aaf599dd058c7f745ca89ee89f9cf1", "split"),
+    "d": FrozenSet("stories-d.jsonl", "04097649740b3e65c4fe40e648280cf947cb5eef57248a534641729bb74a7157", "test"),
+    "e": FrozenSet("stories-e.jsonl", "ed12405603a58c479ace2ea21b1ebc364c65dd27e85f81fc859a42278b967b38", "dev"),
+    "f": FrozenSet("stories-f.jsonl", "a364a45785bb87d794f6ab06cc81b00fc729fc5ee4f7ec007810e026d65e41ac", "dev"),
+    "g": FrozenSet("stories-g.jsonl", "b434215ea89e9c14ddea11d857bd0cedc8237c096525dcef1da1ba9db05a2469", "dev"),
+    "t": FrozenSet("stories-t.jsonl", "9cb09d2a61a8c084edaa9848bef82c5c717a4606ece00e562e1ed1d99bb468d4", "dev"),
+}  # fmt: skip
+"""The frozen sets by name (docs/evaluation.md has each one's story). ``v1`` and ``c`` split
+dev/test. ``b`` was held out while the third session tuned on v1's dev half, and is tuning
+data since. ``d`` was written after most of the fourth session's tuning: all held out. ``e``,
+``f``, ``g`` (late batches of hard cases) and ``t`` (name traps, to tune the linker) were
+written blind for tuning."""
 
 
 def load_frozen(path: Path = SET_PATH, sha256: str = SHA256) -> list[dict[str, Any]]:
@@ -234,9 +233,8 @@ def add_set_argument(parser: argparse.ArgumentParser) -> None:
         "--set",
         default="v1",
         choices=sorted(SETS),
-        help="frozen set: v1 or c (split dev/test by story), b, e, f, g and t (all dev: tuning "
-        "data), "
-        "d (all held out)",
+        help="frozen set: "
+        + ", ".join(f"{name} ({frozen.halves})" for name, frozen in SETS.items()),
     )
 
 
@@ -244,11 +242,11 @@ def load_set(name: str) -> tuple[list[dict[str, Any]], Callable[[str], str]]:
     """The rows of the frozen set ``name`` and the function giving each story its half."""
     if name not in SETS:
         raise EvalSetError(f"no frozen set {name!r} (known: {', '.join(SETS)})")
-    path, digest = SETS[name]
-    rows = load_frozen(path, digest)
-    if name in ("b", "d", "e", "f", "g", "t"):
-        return rows, (lambda _story: "test") if name == "d" else (lambda _story: "dev")
-    return rows, half_of
+    frozen = SETS[name]
+    rows = load_frozen(frozen.path, frozen.sha256)
+    if frozen.halves == "split":
+        return rows, half_of
+    return rows, lambda _story: frozen.halves
 
 
 def summary(rows: list[dict[str, Any]]) -> str:

@@ -154,32 +154,23 @@ def test_batch_d_is_frozen_well_formed_new_and_all_held_out(vocab: Any) -> None:
         evalset.load_set("h")
 
 
-def test_batch_e_is_frozen_well_formed_new_and_tuning_data(vocab: Any) -> None:
-    rows, half = evalset.load_set("e")
+@pytest.mark.parametrize(
+    ("name", "prefix", "earlier"),
+    [
+        ("e", "z", ("v1", "b", "c", "d", "t")),
+        ("f", "f", ("v1", "b", "c", "d", "e", "t")),
+        ("g", "g", ("v1", "b", "c", "d", "e", "f", "t")),
+    ],
+)
+def test_a_late_batch_is_frozen_well_formed_new_and_tuning_data(
+    vocab: Any, name: str, prefix: str, earlier: tuple[str, ...]
+) -> None:
+    rows, half = evalset.load_set(name)
     assert evalset.check_rows(rows, vocab) == []
     assert {half(r["story"]) for r in rows} == {"dev"}
-    assert all(r["story"].startswith("z") for r in rows)
-    earlier = {r["title"] for n in ("v1", "b", "c", "d", "t") for r in evalset.load_set(n)[0]}
-    assert not earlier & {r["title"] for r in rows}
-
-
-def test_batch_f_is_frozen_well_formed_new_and_tuning_data(vocab: Any) -> None:
-    rows, half = evalset.load_set("f")
-    assert evalset.check_rows(rows, vocab) == []
-    assert {half(r["story"]) for r in rows} == {"dev"}
-    assert all(r["story"].startswith("f") for r in rows)
-    earlier = {r["title"] for n in ("v1", "b", "c", "d", "e", "t") for r in evalset.load_set(n)[0]}
-    assert not earlier & {r["title"] for r in rows}
-
-
-def test_batch_g_is_frozen_well_formed_new_and_tuning_data(vocab: Any) -> None:
-    rows, half = evalset.load_set("g")
-    assert evalset.check_rows(rows, vocab) == []
-    assert {half(r["story"]) for r in rows} == {"dev"}
-    assert all(r["story"].startswith("g") for r in rows)
-    names = ("v1", "b", "c", "d", "e", "f", "t")
-    earlier = {r["title"] for n in names for r in evalset.load_set(n)[0]}
-    assert not earlier & {r["title"] for r in rows}
+    assert all(r["story"].startswith(prefix) for r in rows)
+    titles = {r["title"] for n in earlier for r in evalset.load_set(n)[0]}
+    assert not titles & {r["title"] for r in rows}
 
 
 def test_the_name_trap_set_is_frozen_well_formed_and_tuning_data(vocab: Any) -> None:
