@@ -207,12 +207,19 @@ class EventReader:
         for p in self._patterns:
             self._by_first.setdefault(p.terms[0], []).append(p)
         self._negator = self._index.term("<negators>", taxonomy.negators)
-        self._small = self._index.term("@small_move", taxonomy.vocab.get("small_move", ()))
-        self._hedge = self._index.term("@hedge", taxonomy.vocab.get("hedge", ()))
-        self._rumour = self._index.term("@rumour", taxonomy.vocab.get("rumour", ()))
-        self._self_ref = self._index.term("@self_ref", taxonomy.vocab.get("self_ref", ()))
-        self._not_shares = self._index.term("@not_shares", taxonomy.vocab.get("not_shares", ()))
-        self._hedge_noun = self._index.term("@hedge_noun", taxonomy.vocab.get("hedge_noun", ()))
+
+        def group(name: str) -> int:  # a [vocab] group the reader itself reads (docs/events.md)
+            return self._index.term("@" + name, vocab.get(name, ()))
+
+        self._small, self._hedge, self._hedge_noun = (
+            group("small_move"),
+            group("hedge"),
+            group("hedge_noun"),
+        )
+        self._rumour, self._self_ref, self._not_shares = (
+            group("rumour"), group("self_ref"), group("not_shares")
+        )  # fmt: skip
+        self._type_index = {t.id: i for i, t in enumerate(self.types)}
         self._evidence = [
             [(ev, _Cue(ev.condition, self._index, vocab)) for ev in etype.theses]
             for etype in self.types
@@ -291,8 +298,14 @@ class EventReader:
             if not any(
                 g is not f
                 and (
-                    (g.start < f.start < g.trigger[1] and weight(g) >= weight(f)
-                     and (self.types[g.type_index].polarity or not self.types[f.type_index].polarity))
+                    (
+                        g.start < f.start < g.trigger[1]
+                        and weight(g) >= weight(f)
+                        and (
+                            self.types[g.type_index].polarity
+                            or not self.types[f.type_index].polarity
+                        )
+                    )
                     or (g.start == f.start and f.trigger[1] < g.trigger[1])
                 )
                 for g in by_sentence[f.sentence]
@@ -346,7 +359,7 @@ class EventReader:
         """Share moves told by a company name and a bare verb, as market wraps write them
         ("SMIC and Hua Hong jump on curb news while Xiaomi lags", "SMIC rose 6%"): the verb
         right after the name, then a percentage, a preposition or the end of the clause."""
-        ids = {t.id: i for i, t in enumerate(self.types)}
+        ids = self._type_index
         taken = {(f.type_index, f.trigger[0]) for f in found}
         out: list[_Found] = []
         for _s, e, _t in spans:
@@ -445,7 +458,6 @@ class EventReader:
         stance_evidence: dict[tuple[str, str], list[str]] = {}
         no_subject_polarity = 0.0
         settled = False
-        hedged = False  # a regulation event was only proposed, threatened or weighed
         headline = next((t for s, _e, t in spans if s < title_len and t not in passing), None)
         turn_at = _TURN.search(folded, 0, title_len)
         turn = turn_at.end() if turn_at else None  # where a title's "but" clause starts
@@ -471,9 +483,14 @@ class EventReader:
                 if t not in passing
             ]
             subjects, counterparties = self._assign(folded, etype, f, in_sentence, lo)
-            if not subjects and not counterparties and headline and (
-                etype.group == "market"
-                or any(lo <= s < hi for s, _e in hits.get(self._self_ref, ()))
+            if (
+                not subjects
+                and not counterparties
+                and headline
+                and (
+                    etype.group == "market"
+                    or any(lo <= s < hi for s, _e in hits.get(self._self_ref, ()))
+                )
             ):
                 # "AMD beats; shares dip 4%", "公司公告...签订供货协议": whose shares, which
                 # company goes unsaid: the headline's
@@ -496,9 +513,14 @@ class EventReader:
                         break
             magnitude = _magnitude(folded, lo, hi, f.trigger[0])
             weight = etype.weight
-            if etype.group == "market" and etype.id not in _LIMIT_MOVES and (
-                (magnitude < 1) if magnitude is not None
-                else any(lo <= s < hi for s, _e in hits.get(self._small, ()))
+            if (
+                etype.group == "market"
+                and etype.id not in _LIMIT_MOVES
+                and (
+                    (magnitude < 1)
+                    if magnitude is not None
+                    else any(lo <= s < hi for s, _e in hits.get(self._small, ()))
+                )
             ):
                 polarity, settled = 0, True  # "edges up 0.4 %" is no news for the holder
             if etype.group == "market" and (
@@ -533,11 +555,14 @@ class EventReader:
             if not (f.negated and etype.negated != "ignore"):
                 pending.append((f, etype, subjects, polarity, evidence_text))
         title_types = {self.types[f.type_index].id for f in found if f.start < title_len}
+        # an opinion piece, a forum thread, an unconfirmed report: no event of it happened
+        hearsay = "commentary" in title_types or any(
+            s < title_len for s, _e in hits.get(self._rumour, ())
+        )
         view = (  # what the item reports is a view, not a fact: no thesis evidence
-            "rating_change" in title_types  # an analyst's view
+            hearsay
+            or "rating_change" in title_types  # an analyst's view
             or "denial" in title_types  # what is denied carries no stance
-            or "commentary" in title_types  # an opinion piece, a forum thread
-            or any(s < title_len for s, _e in hits.get(self._rumour, ()))  # unconfirmed
             or (  # "Washington weighs tighter limits": a policy only talked about
                 "policy_statement" in title_types
                 and any(s < title_len for s, _e in hits.get(self._hedge, ()))
@@ -549,16 +574,15 @@ class EventReader:
                 for f in found
             )
         )
-        hedged = hedged or view
-        if (
-            "commentary" in title_types
-            or any(s < title_len for s, _e in hits.get(self._rumour, ()))
-        ):  # an opinion piece or a rumour tells of no event that happened: nothing to alert on
+        hedged = view
+        if hearsay:  # nothing to alert on: its events are reported, not happened
             events = [
-                e if self.taxonomy.type(e.type).group == "market"
-                else replace(e, materiality="minor" if e.materiality == "material" else e.materiality)
+                replace(e, materiality="minor")
+                if e.materiality == "material"
+                and self.types[self._type_index[e.type]].group != "market"
+                else e
                 for e in events
-            ]
+            ]  # (a share move did happen)
         for f, etype, subjects, polarity, evidence_text in pending:
             if view:
                 break
@@ -566,7 +590,7 @@ class EventReader:
             if polarity and net and (polarity > 0) != (net > 0):
                 continue  # "beats, but guides lower": the weaker event carries no evidence
             if etype.group == "regulation" and self._hedged(folded, f, hits):
-                hedged = True
+                hedged = True  # no cue words for the theses either
                 continue  # "Washington weighs tighter limits": a proposal is not yet a rule
             subject_theses = set().union(*(self._basket.get(t, set()) for t in subjects))
             if not subjects:
@@ -601,12 +625,13 @@ class EventReader:
         )  # fmt: skip
         if events and not any(e.polarity for e in events):
             # "Nvidia strikes $20 billion deal for Groq": a deal's tone is not its words'
-            settled = settled or not self.taxonomy.type(events[0].type).lexicon
+            settled = settled or not self.types[self._type_index[events[0].type]].lexicon
         title_type = next((e.type for e, f in schedule if f.start < title_len), None)
         if title_move:  # "Nvidia gains 3% ahead of GTC": the move is the news, not the date
             title_type = None
             move = next((e for e in events if e.type in title_types and e.polarity
-                         and self.taxonomy.type(e.type).group == "market"), None)  # fmt: skip
+                         and self.types[self._type_index[e.type]].group == "market"),
+                        None)  # fmt: skip
             if move is not None:
                 events.remove(move)
                 events.insert(0, move)
@@ -640,9 +665,7 @@ class EventReader:
             # to bake DeepSeek into ColorOS"): ours named later are what it acts with.
             if _named_before(folded[lo : mentions[0][0]]):
                 return [], list(dict.fromkeys(t for _, _, t in mentions))
-            before, after = [mentions[0]], list(mentions[1:])
-            first, second = before, after
-            chosen = [first[0]]
+            chosen, second = [mentions[0]], list(mentions[1:])
             for m in second:
                 if _CONJ.match(folded[chosen[-1][1] : m[0]]):
                     chosen.append(m)
