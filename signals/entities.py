@@ -353,9 +353,10 @@ class Linker:
 
 
 def _traditional(text: str) -> bool:
-    """Whether ``text`` is written in traditional Chinese (some character folds to another)."""
+    """Whether ``text`` is written in traditional Chinese: some Han character folds to another
+    (full-width punctuation folds too, and is in simplified text as well)."""
     table = _fold_table()
-    return any(ord(ch) >= 0x3400 and ord(ch) in table for ch in text)
+    return any("\u3400" <= ch <= "\u9fff" and ord(ch) in table for ch in text)
 
 
 __all__ = ["Linker", "code_forms", "compile_phrases", "fold", "phrase_key"]

@@ -165,6 +165,7 @@ def test_a_company_named_only_as_a_summarys_counterparty_is_background(tagger: T
         ("超微拿下OpenAI 6GW算力大單 股價狂飆24%", True),  # Taiwan: 超微 is AMD
         ("美系券商調升超微目標價至300美元", True),
         ("超微电脑股价大跌 年报再度延期", False),  # the mainland's 超微 is Super Micro
+        ("超微大涨，股价创新高", False),  # full-width punctuation is not traditional text
         ("美超微再延後申報年報", False),
     ],
 )
